@@ -1,0 +1,1 @@
+"""Trygg: panic alarm and incident alert service."""

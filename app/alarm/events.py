@@ -1,0 +1,136 @@
+"""The alarm event log: the one place where events are written.
+
+Events are only ever inserted. Each carries the alarm as it stood right after it, and is
+published to connected clients once its transaction has committed.
+"""
+
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alarm.models import Alarm, AlarmDelivery, AlarmEvent, AlarmResponder
+from app.alarm.schemas import AlarmRead, EventRead
+from app.auth.models import User
+from app.db import after_commit, utcnow
+from app.org.models import Room
+
+# Any constant works; it names the lock that orders event writers on PostgreSQL.
+_EVENT_LOG_LOCK = 0x7472_7967
+
+
+async def lock_event_log(session: AsyncSession) -> None:
+    """Serialise writers of alarm state until this transaction ends.
+
+    On PostgreSQL, sequence numbers are handed out before commit, so two transactions could
+    commit their events out of `seq` order and a client resuming after the higher one would
+    never see the lower. Holding one transaction-scoped advisory lock from the first alarm
+    write until commit makes commit order equal `seq` order. SQLite has a single writer already.
+    """
+    if session.info.get("event_log_locked"):
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_LOG_LOCK})
+    session.info["event_log_locked"] = True
+
+
+async def snapshot(session: AsyncSession, alarm: Alarm) -> dict[str, Any]:
+    """The alarm as clients see it, JSON-ready."""
+    raiser = await session.get(User, alarm.raised_by_id)
+    room = await session.get(Room, alarm.room_id) if alarm.room_id else None
+    responders = (
+        await session.execute(
+            select(AlarmResponder, User.full_name)
+            .join(User, User.id == AlarmResponder.user_id)
+            .where(AlarmResponder.alarm_id == alarm.id)
+            .order_by(AlarmResponder.acknowledged_at)
+        )
+    ).all()
+    deliveries = (
+        await session.execute(
+            select(AlarmDelivery, User.full_name)
+            .join(User, User.id == AlarmDelivery.user_id)
+            .where(AlarmDelivery.alarm_id == alarm.id)
+            .order_by(AlarmDelivery.delivered_at)
+        )
+    ).all()
+    read = AlarmRead(
+        id=alarm.id,
+        office_id=alarm.office_id,
+        level=alarm.level,
+        mode=alarm.mode,
+        status=alarm.status,
+        silent=alarm.silent,
+        raised_by={"id": raiser.id, "full_name": raiser.full_name},
+        device_id=alarm.device_id,
+        room={"id": room.id, "name": room.name} if room else None,
+        location_note=alarm.location_note,
+        position=alarm.position,
+        raised_at=alarm.raised_at,
+        responders=[
+            {"user_id": r.user_id, "full_name": name, "acknowledged_at": r.acknowledged_at,
+             "channel": r.channel}
+            for r, name in responders
+        ],
+        closed_at=alarm.closed_at,
+        close_reason=alarm.close_reason,
+        deliveries=[
+            {"user_id": d.user_id, "full_name": name, "channel": d.channel,
+             "delivered_at": d.delivered_at}
+            for d, name in deliveries
+        ],
+        delivered_to=len({d.user_id for d, _ in deliveries}),
+    )
+    return read.model_dump(mode="json")
+
+
+def event_read(event: AlarmEvent) -> dict[str, Any]:
+    actor = {"id": event.actor_id, "full_name": event.actor_name} if event.actor_id else None
+    return EventRead(
+        seq=event.seq, alarm_id=event.alarm_id, type=event.type, at=event.at, actor=actor,
+        data=event.data,
+    ).model_dump(mode="json")
+
+
+def bus_record(event: AlarmEvent) -> dict[str, Any]:
+    """What the bus carries for one committed event."""
+    return {"seq": event.seq, "event": event_read(event), "alarm": event.alarm_snapshot}
+
+
+async def log_event(
+    session: AsyncSession,
+    *,
+    alarm: Alarm,
+    type: str,
+    actor: User | None,
+    data: dict[str, Any] | None = None,
+) -> AlarmEvent:
+    """Append one event for `alarm` (whose state changes must already be applied) and
+    publish it to connected clients after commit."""
+    await lock_event_log(session)
+    await session.flush()
+    event = AlarmEvent(
+        alarm_id=alarm.id,
+        office_id=alarm.office_id,
+        type=type,
+        at=utcnow(),
+        actor_id=actor.id if actor else None,
+        actor_name=actor.full_name if actor else None,
+        data=data or {},
+        alarm_snapshot=await snapshot(session, alarm),
+    )
+    session.add(event)
+    await session.flush()
+    pending: list[AlarmEvent] | None = session.info.get("pending_events")
+    if pending is None:
+        pending = session.info["pending_events"] = []
+        publish = session.info.get("publish")
+        if publish is not None:
+            async def _publish() -> None:
+                events = session.info.pop("pending_events", [])
+                session.info.pop("event_log_locked", None)
+                await publish([bus_record(e) for e in events])
+
+            after_commit(session, _publish)
+    pending.append(event)
+    return event

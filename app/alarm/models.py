@@ -1,0 +1,82 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, utcnow
+
+LEVELS = ("yellow", "red")
+MODES = ("real", "drill", "test")
+OPEN_STATUSES = ("active", "responding")
+CLOSED_STATUSES = ("resolved", "cancelled")
+
+
+class Alarm(Base):
+    __tablename__ = "alarm"
+    __table_args__ = (Index("ix_alarm_office_raised", "office_id", "raised_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    office_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("office.id"))
+    level: Mapped[str] = mapped_column(String(10))
+    mode: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    silent: Mapped[bool] = mapped_column(default=False)
+    raised_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("device.id"))
+    room_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("room.id"))
+    location_note: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[dict | None]
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_ack_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class AlarmResponder(Base):
+    """A user who said "I'm coming"."""
+
+    __tablename__ = "alarm_responder"
+
+    alarm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alarm.id"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    acknowledged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    channel: Mapped[str] = mapped_column(String(12), default="app")
+
+
+class AlarmDelivery(Base):
+    """First time an alarm reached a user on a channel; the event log holds every receipt."""
+
+    __tablename__ = "alarm_delivery"
+
+    alarm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alarm.id"), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(12), primary_key=True)
+    delivered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlarmEvent(Base):
+    """Append-only log. `seq` is the contract's global, strictly growing event number.
+
+    `alarm_snapshot` is the alarm as it stood right after this event, so a replay sends exactly
+    what a live client saw.
+    """
+
+    __tablename__ = "alarm_event"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    alarm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alarm.id"), index=True)
+    office_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("office.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict] = mapped_column(default=dict)
+    alarm_snapshot: Mapped[dict] = mapped_column(default=dict)

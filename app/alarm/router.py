@@ -1,0 +1,95 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime
+
+from app.alarm import events, service
+from app.alarm.dependencies import CurrentAlarm
+from app.alarm.schemas import (
+    AlarmAcknowledge,
+    AlarmCancel,
+    AlarmCreate,
+    AlarmPage,
+    AlarmRead,
+    AlarmResolve,
+    AlarmUpgrade,
+    AlarmWithEvents,
+    Level,
+    Mode,
+    Status,
+)
+from app.auth.dependencies import CurrentPrincipal, CurrentUser
+from app.db import SessionDep
+
+router = APIRouter(tags=["alarms"])
+
+
+@router.post(
+    "/alarms", response_model=AlarmRead, status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": AlarmRead, "description": "A retry with a known id: stored before"}},
+)
+async def raise_alarm(payload: AlarmCreate, response: Response, session: SessionDep,
+                      principal: CurrentPrincipal) -> dict:
+    """Store an alarm and notify the office's responders once it is committed."""
+    alarm, created = await service.raise_alarm(session, principal=principal, payload=payload)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return await events.snapshot(session, alarm)
+
+
+@router.get("/alarms", response_model=AlarmPage)
+async def list_alarms(
+    session: SessionDep,
+    user: CurrentUser,
+    office_id: uuid.UUID | None = None,
+    status: Status | None = None,
+    level: Level | None = None,
+    mode: Mode | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> dict:
+    alarms, next_cursor = await service.list_alarms(
+        session, user=user, office_id=office_id, status=status, level=level, mode=mode,
+        since=since, until=until, limit=limit, cursor=cursor,
+    )
+    return {"items": [await events.snapshot(session, a) for a in alarms],
+            "next_cursor": next_cursor}
+
+
+@router.get("/alarms/{alarm_id}", response_model=AlarmWithEvents)
+async def read_alarm(alarm: CurrentAlarm, session: SessionDep) -> dict:
+    rows = await service.list_events(session, alarm=alarm)
+    return {**await events.snapshot(session, alarm),
+            "events": [events.event_read(row) for row in rows]}
+
+
+@router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmRead)
+async def acknowledge(alarm: CurrentAlarm, payload: AlarmAcknowledge, session: SessionDep,
+                      user: CurrentUser) -> dict:
+    """"I'm coming". Repeating it is harmless."""
+    alarm = await service.acknowledge(session, alarm=alarm, user=user)
+    return await events.snapshot(session, alarm)
+
+
+@router.post("/alarms/{alarm_id}/upgrade", response_model=AlarmRead)
+async def upgrade(alarm: CurrentAlarm, payload: AlarmUpgrade, session: SessionDep,
+                  user: CurrentUser) -> dict:
+    alarm = await service.upgrade(session, alarm=alarm, user=user, level=payload.level)
+    return await events.snapshot(session, alarm)
+
+
+@router.post("/alarms/{alarm_id}/cancel", response_model=AlarmRead)
+async def cancel(alarm: CurrentAlarm, payload: AlarmCancel, session: SessionDep,
+                 user: CurrentUser) -> dict:
+    alarm = await service.cancel(session, alarm=alarm, user=user, reason=payload.reason)
+    return await events.snapshot(session, alarm)
+
+
+@router.post("/alarms/{alarm_id}/resolve", response_model=AlarmRead)
+async def resolve(alarm: CurrentAlarm, payload: AlarmResolve, session: SessionDep,
+                  user: CurrentUser) -> dict:
+    alarm = await service.resolve(session, alarm=alarm, user=user, summary=payload.summary)
+    return await events.snapshot(session, alarm)

@@ -1,0 +1,110 @@
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Level = Literal["yellow", "red"]
+Mode = Literal["real", "drill", "test"]
+Status = Literal["active", "responding", "resolved", "cancelled"]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Position(Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy_m: float | None = Field(None, ge=0, le=100_000)
+
+
+class AlarmCreate(Strict):
+    id: uuid.UUID | None = None
+    level: Level
+    mode: Mode = "real"
+    room_id: uuid.UUID | None = None
+    location_note: Text | None = None
+    silent: bool = False
+    position: Position | None = None
+
+
+class AlarmAcknowledge(Strict):
+    pass
+
+
+class AlarmUpgrade(Strict):
+    level: Literal["red"]
+
+
+class AlarmCancel(Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class AlarmResolve(Strict):
+    summary: Text | None = None
+
+
+class PersonRef(BaseModel):
+    id: uuid.UUID
+    full_name: str
+
+
+class RoomRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class ResponderRead(BaseModel):
+    user_id: uuid.UUID
+    full_name: str
+    acknowledged_at: datetime
+    channel: str
+
+
+class DeliveryRead(BaseModel):
+    user_id: uuid.UUID
+    full_name: str
+    channel: str
+    delivered_at: datetime
+
+
+class AlarmRead(BaseModel):
+    id: uuid.UUID
+    office_id: uuid.UUID
+    level: Level
+    mode: Mode
+    status: Status
+    silent: bool
+    raised_by: PersonRef
+    device_id: uuid.UUID | None
+    room: RoomRef | None
+    location_note: str | None
+    position: dict[str, Any] | None
+    raised_at: datetime
+    responders: list[ResponderRead]
+    closed_at: datetime | None
+    close_reason: str | None
+    deliveries: list[DeliveryRead] = Field(
+        description="Every user the alarm reached, once per channel (websocket, sms, voice)."
+    )
+    delivered_to: int = Field(description="How many distinct users the alarm reached.")
+
+
+class EventRead(BaseModel):
+    seq: int
+    alarm_id: uuid.UUID
+    type: str
+    at: datetime
+    actor: PersonRef | None
+    data: dict[str, Any]
+
+
+class AlarmWithEvents(AlarmRead):
+    events: list[EventRead]
+
+
+class AlarmPage(BaseModel):
+    items: list[AlarmRead]
+    next_cursor: str | None

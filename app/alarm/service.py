@@ -1,0 +1,272 @@
+"""Raising and answering alarms. Every change goes through `events.log_event`."""
+
+import base64
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.alarm import events
+from app.alarm.models import Alarm, AlarmDelivery, AlarmEvent, AlarmResponder
+from app.alarm.schemas import AlarmCreate
+from app.auth.models import Device, User
+from app.auth.service import Principal
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.org.models import Room
+
+OFFICE_ROLES = ("responder", "manager")
+
+
+def can_see(user: User, alarm: Alarm) -> bool:
+    """Raiser, admins, the office's managers, and (except function tests) its responders."""
+    if alarm.raised_by_id == user.id or user.has_role("admin"):
+        return True
+    if user.office_id != alarm.office_id:
+        return False
+    if user.has_role("manager"):
+        return True
+    return alarm.mode != "test" and user.has_role("responder")
+
+
+async def get_visible(session: AsyncSession, *, alarm_id: uuid.UUID, user: User) -> Alarm:
+    alarm = await session.get(Alarm, alarm_id)
+    if alarm is None or not can_see(user, alarm):
+        raise NotFound("no such alarm")
+    return alarm
+
+
+async def _lock_alarm(session: AsyncSession, alarm: Alarm) -> Alarm:
+    """Serialise with other writers and re-read the alarm's current state."""
+    await events.lock_event_log(session)
+    await session.refresh(alarm)
+    return alarm
+
+
+def _require_open(alarm: Alarm) -> None:
+    if not alarm.is_open:
+        raise Conflict(f"the alarm is {alarm.status}", code="alarm_closed")
+
+
+def _is_office_member(user: User, alarm: Alarm, *roles: str) -> bool:
+    return user.office_id == alarm.office_id and user.has_role(*roles)
+
+
+async def raise_alarm(
+    session: AsyncSession, *, principal: Principal, payload: AlarmCreate
+) -> tuple[Alarm, bool]:
+    """Store a new alarm and its `alarm.raised` event. Returns (alarm, created); a retry with
+    the same id by the same user returns the stored alarm and writes nothing."""
+    user = principal.user
+    if not user.has_role("staff"):
+        raise Forbidden("raising an alarm needs the staff role")
+    if user.office_id is None:
+        raise Forbidden("the user belongs to no office")
+    await events.lock_event_log(session)
+    if payload.id is not None:
+        existing = await session.get(Alarm, payload.id)
+        if existing is not None:
+            if existing.raised_by_id != user.id:
+                raise Conflict("this alarm id is taken", code="alarm_id_taken")
+            return existing, False
+
+    device: Device | None = principal.device
+    room_id = payload.room_id
+    if room_id is not None:
+        room = await session.get(Room, room_id)
+        if room is None or room.office_id != user.office_id:
+            raise InvalidInput([{"field": "room_id", "msg": "unknown room in your office"}])
+    elif device is not None:
+        room_id = device.room_id
+
+    now = utcnow()
+    alarm = Alarm(
+        id=payload.id or uuid.uuid4(),
+        office_id=user.office_id,
+        level=payload.level,
+        mode=payload.mode,
+        status="active",
+        silent=payload.silent,
+        raised_by_id=user.id,
+        device_id=device.id if device else None,
+        room_id=room_id,
+        location_note=payload.location_note or None,
+        position=payload.position.model_dump() if payload.position else None,
+        raised_at=now,
+    )
+    session.add(alarm)
+    if device is not None:
+        device.last_seen_at = now
+        if payload.mode == "test":
+            device.last_test_at = now
+    await events.log_event(
+        session, alarm=alarm, type="alarm.raised", actor=user,
+        data={"level": alarm.level, "mode": alarm.mode, "silent": alarm.silent,
+              "room_id": str(room_id) if room_id else None,
+              "device_id": str(device.id) if device else None},
+    )
+    return alarm, True
+
+
+async def acknowledge(session: AsyncSession, *, alarm: Alarm, user: User,
+                      channel: str = "app") -> Alarm:
+    """Record that `user` is coming. Repeating it changes nothing."""
+    if not _is_office_member(user, alarm, *OFFICE_ROLES):
+        raise Forbidden("only the office's responders and managers acknowledge")
+    if alarm.raised_by_id == user.id:
+        raise Forbidden("you raised this alarm")
+    await _lock_alarm(session, alarm)
+    _require_open(alarm)
+    if await session.get(AlarmResponder, (alarm.id, user.id)) is not None:
+        return alarm
+    now = utcnow()
+    session.add(AlarmResponder(alarm_id=alarm.id, user_id=user.id, acknowledged_at=now,
+                               channel=channel))
+    if alarm.status == "active":
+        alarm.status = "responding"
+        alarm.first_ack_at = now
+    await events.log_event(session, alarm=alarm, type="alarm.acknowledged", actor=user,
+                           data={"user_id": str(user.id), "channel": channel})
+    return alarm
+
+
+async def upgrade(session: AsyncSession, *, alarm: Alarm, user: User, level: str) -> Alarm:
+    """Raise an open yellow alarm to red."""
+    if alarm.raised_by_id != user.id and not _is_office_member(user, alarm, *OFFICE_ROLES):
+        raise Forbidden("only the raiser, the office's responders and managers upgrade")
+    await _lock_alarm(session, alarm)
+    _require_open(alarm)
+    if alarm.level == level:
+        raise Conflict(f"the alarm is already {level}", code="already_upgraded")
+    previous, alarm.level = alarm.level, level
+    await events.log_event(session, alarm=alarm, type="alarm.upgraded", actor=user,
+                           data={"from": previous, "to": level})
+    return alarm
+
+
+async def cancel(session: AsyncSession, *, alarm: Alarm, user: User, reason: str) -> Alarm:
+    """Close the alarm as cancelled; responders keep seeing it as "cancelled, please check"."""
+    if alarm.raised_by_id != user.id and not _is_office_member(user, alarm, "manager"):
+        raise Forbidden("only the raiser or the office's managers cancel")
+    await _lock_alarm(session, alarm)
+    _require_open(alarm)
+    alarm.status, alarm.closed_at, alarm.close_reason = "cancelled", utcnow(), reason
+    await events.log_event(session, alarm=alarm, type="alarm.cancelled", actor=user,
+                           data={"reason": reason})
+    return alarm
+
+
+async def resolve(session: AsyncSession, *, alarm: Alarm, user: User,
+                  summary: str | None) -> Alarm:
+    if alarm.raised_by_id != user.id and not _is_office_member(user, alarm, *OFFICE_ROLES):
+        raise Forbidden("only the raiser, the office's responders and managers resolve")
+    await _lock_alarm(session, alarm)
+    _require_open(alarm)
+    alarm.status, alarm.closed_at, alarm.close_reason = "resolved", utcnow(), summary or None
+    await events.log_event(session, alarm=alarm, type="alarm.resolved", actor=user,
+                           data={"summary": summary} if summary else {})
+    return alarm
+
+
+async def record_delivery(session: AsyncSession, *, alarm: Alarm, user: User, channel: str,
+                          data: dict | None = None) -> bool:
+    """Record that the alarm reached `user` on `channel`: one `alarm.delivered` event per user,
+    alarm and channel. Returns whether it was new."""
+    await _lock_alarm(session, alarm)
+    if await session.get(AlarmDelivery, (alarm.id, user.id, channel)) is not None:
+        return False
+    session.add(AlarmDelivery(alarm_id=alarm.id, user_id=user.id, channel=channel,
+                              delivered_at=utcnow()))
+    await events.log_event(session, alarm=alarm, type="alarm.delivered", actor=user,
+                           data={"user_id": str(user.id), "channel": channel, **(data or {})})
+    return True
+
+
+async def list_events(session: AsyncSession, *, alarm: Alarm) -> Sequence[AlarmEvent]:
+    return (
+        await session.scalars(
+            select(AlarmEvent).where(AlarmEvent.alarm_id == alarm.id).order_by(AlarmEvent.seq)
+        )
+    ).all()
+
+
+def encode_cursor(alarm: Alarm) -> str:
+    raw = f"{alarm.raised_at.isoformat()}|{alarm.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, alarm_id = raw.partition("|")
+        parsed = datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            raise ValueError("naive")
+        return parsed, uuid.UUID(alarm_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput([{"field": "cursor", "msg": "invalid cursor"}]) from exc
+
+
+async def list_alarms(
+    session: AsyncSession,
+    *,
+    user: User,
+    office_id: uuid.UUID | None,
+    status: str | None,
+    level: str | None,
+    mode: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[Sequence[Alarm], str | None]:
+    """Alarms the user may see, newest first, one page at a time."""
+    query = select(Alarm)
+    if user.has_role("admin"):
+        pass
+    elif user.has_role("manager"):
+        if office_id is not None and office_id != user.office_id:
+            raise Forbidden("managers see their own office only")
+        query = query.where(or_(Alarm.office_id == user.office_id, Alarm.raised_by_id == user.id))
+    elif user.has_role("responder"):
+        if office_id is not None and office_id != user.office_id:
+            raise Forbidden("responders see their own office only")
+        query = query.where(or_(
+            and_(Alarm.office_id == user.office_id, Alarm.mode != "test"),
+            Alarm.raised_by_id == user.id,
+        ))
+    else:
+        query = query.where(Alarm.raised_by_id == user.id)
+    for column, value in ((Alarm.office_id, office_id), (Alarm.status, status),
+                          (Alarm.level, level), (Alarm.mode, mode)):
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(Alarm.raised_at >= since)
+    if until is not None:
+        query = query.where(Alarm.raised_at < until)
+    if cursor:
+        at, alarm_id = decode_cursor(cursor)
+        query = query.where(or_(Alarm.raised_at < at,
+                                and_(Alarm.raised_at == at, Alarm.id < alarm_id)))
+    query = query.order_by(Alarm.raised_at.desc(), Alarm.id.desc()).limit(limit + 1)
+    rows = (await session.scalars(query)).all()
+    page, more = rows[:limit], len(rows) > limit
+    return page, encode_cursor(page[-1]) if more and page else None
+
+
+async def open_alarms_for(session: AsyncSession, *, user: User) -> list[dict]:
+    """Snapshots of the active or responding alarms the user receives events of."""
+    conditions = [Alarm.raised_by_id == user.id]
+    if user.office_id is not None and user.has_role(*OFFICE_ROLES):
+        conditions.append(and_(Alarm.office_id == user.office_id, Alarm.mode != "test"))
+    alarms = (
+        await session.scalars(
+            select(Alarm)
+            .where(Alarm.status.in_(("active", "responding")), or_(*conditions))
+            .order_by(Alarm.raised_at)
+        )
+    ).all()
+    return [await events.snapshot(session, alarm) for alarm in alarms]

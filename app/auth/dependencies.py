@@ -1,0 +1,42 @@
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.auth import service
+from app.auth.models import User
+from app.auth.service import Principal
+from app.db import SessionDep
+from app.errors import Forbidden
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def get_principal(request: Request, session: SessionDep) -> Principal:
+    return await service.authenticate(
+        session, token=bearer_token(request), key=request.app.state.settings.signing_key
+    )
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_current_user(principal: CurrentPrincipal) -> User:
+    return principal.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_admin(user: CurrentUser) -> User:
+    if not user.has_role("admin"):
+        raise Forbidden("admin role required")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin)]

@@ -1,0 +1,93 @@
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import phonenumbers
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+Role = Literal["staff", "responder", "manager", "admin"]
+
+
+def _e164(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.startswith("+"):
+        raise ValueError("phone must be in E.164 form, e.g. +4791234567")
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"phone is not a valid number: {exc}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("phone is not a valid number")
+    formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if formatted != value:
+        raise ValueError(f"phone must be in E.164 form ({formatted})")
+    return formatted
+
+
+Phone = Annotated[str | None, AfterValidator(_e164)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Username = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
+                           pattern=r"^[A-Za-z0-9_.@-]+$")
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(Strict):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class TokenRead(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime | None = None
+
+
+class UserCreate(Strict):
+    username: Username
+    password: str = Field(min_length=8, max_length=1000)
+    full_name: Name
+    office_id: uuid.UUID | None = None
+    roles: list[Role] = Field(min_length=1)
+    phone: Phone = None
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    username: str
+    full_name: str
+    office_id: uuid.UUID | None
+    roles: list[str]
+    phone: str | None
+
+
+class DeviceCreate(Strict):
+    user_id: uuid.UUID
+    kind: Literal["desktop", "mobile"]
+    room_id: uuid.UUID | None = None
+    label: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class DeviceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    kind: str
+    room_id: uuid.UUID | None
+    label: str | None
+    created_at: datetime
+    last_seen_at: datetime | None
+    last_test_at: datetime | None
+    revoked_at: datetime | None
+
+
+class DeviceEnrolled(DeviceRead):
+    token: str

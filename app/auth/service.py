@@ -1,0 +1,124 @@
+"""Users, login tokens and device tokens."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import security
+from app.auth.models import Device, LoginToken, User
+from app.auth.schemas import DeviceCreate, UserCreate
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from app.org.models import Office, Room
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user, and the device whose token they used, if any."""
+
+    user: User
+    device: Device | None = None
+
+
+async def create_user(session: AsyncSession, *, payload: UserCreate) -> User:
+    """Store a new user with an argon2 password hash."""
+    if payload.office_id is not None and await session.get(Office, payload.office_id) is None:
+        raise InvalidInput([{"field": "office_id", "msg": "unknown office"}])
+    if payload.office_id is None and set(payload.roles) - {"admin"}:
+        raise InvalidInput([{"field": "office_id", "msg": "staff, responders and managers need an office"}])
+    exists = await session.scalar(select(User.id).where(User.username == payload.username))
+    if exists is not None:
+        raise Conflict(f"username {payload.username!r} is taken", code="username_taken")
+    user = User(
+        username=payload.username,
+        password_hash=security.hash_password(payload.password),
+        full_name=payload.full_name,
+        office_id=payload.office_id,
+        roles=sorted(set(payload.roles), key=["staff", "responder", "manager", "admin"].index),
+        phone=payload.phone,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def login(session: AsyncSession, *, username: str, password: str, key: bytes,
+                ttl: timedelta) -> tuple[str, LoginToken]:
+    """Check the password and store a new hashed login token."""
+    user = await session.scalar(select(User).where(User.username == username))
+    ok = security.verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        raise Unauthorized("wrong username or password", code="invalid_credentials")
+    token = security.new_token(security.LOGIN_PREFIX)
+    row = LoginToken(user_id=user.id, token_hash=security.hash_token(key, token),
+                     expires_at=utcnow() + ttl)
+    session.add(row)
+    await session.flush()
+    return token, row
+
+
+async def authenticate(session: AsyncSession, *, token: str | None, key: bytes) -> Principal:
+    """The user (and device) a bearer token belongs to, or Unauthorized."""
+    if not token:
+        raise Unauthorized("missing bearer token", code="missing_token")
+    digest = security.hash_token(key, token)
+    now = utcnow()
+    if token.startswith(security.DEVICE_PREFIX):
+        device = await session.scalar(select(Device).where(Device.token_hash == digest))
+        if device is None or device.revoked_at is not None:
+            raise Unauthorized("invalid or revoked token", code="invalid_token")
+        user = await session.get(User, device.user_id)
+        principal = Principal(user=user, device=device)
+    else:
+        row = await session.scalar(select(LoginToken).where(LoginToken.token_hash == digest))
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            raise Unauthorized("invalid or expired token", code="invalid_token")
+        principal = Principal(user=await session.get(User, row.user_id))
+    if principal.user is None or not principal.user.is_active:
+        raise Unauthorized("user is disabled", code="invalid_token")
+    return principal
+
+
+async def revoke_login_token(session: AsyncSession, *, token: str, key: bytes) -> None:
+    digest = security.hash_token(key, token)
+    row = await session.scalar(select(LoginToken).where(LoginToken.token_hash == digest))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+
+
+async def enroll_device(session: AsyncSession, *, actor: User, payload: DeviceCreate,
+                        key: bytes) -> tuple[Device, str]:
+    """Store a device with a hashed token; the plain token is returned once."""
+    if payload.user_id != actor.id and not actor.has_role("admin"):
+        raise Forbidden("only an admin may enroll a device for someone else")
+    owner = await session.get(User, payload.user_id)
+    if owner is None:
+        raise InvalidInput([{"field": "user_id", "msg": "unknown user"}])
+    if payload.room_id is not None:
+        room = await session.get(Room, payload.room_id)
+        if room is None or room.office_id != owner.office_id:
+            raise InvalidInput([{"field": "room_id", "msg": "unknown room in the user's office"}])
+    token = security.new_token(security.DEVICE_PREFIX)
+    device = Device(user_id=owner.id, kind=payload.kind, room_id=payload.room_id,
+                    label=payload.label, token_hash=security.hash_token(key, token))
+    session.add(device)
+    await session.flush()
+    return device, token
+
+
+async def get_device(session: AsyncSession, *, device_id: uuid.UUID, actor: User) -> Device:
+    device = await session.get(Device, device_id)
+    if device is None:
+        raise NotFound("no such device")
+    if device.user_id != actor.id and not actor.has_role("admin"):
+        raise NotFound("no such device")
+    return device
+
+
+async def revoke_device(session: AsyncSession, *, device: Device) -> Device:
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()
+    return device

@@ -1,0 +1,114 @@
+"""The `trygg` command."""
+
+import asyncio
+import sys
+import uuid
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from app import db, demo, migrations
+from app.config import Settings
+
+cli = typer.Typer(help="Trygg panic alarm server.", no_args_is_help=True, add_completion=False)
+db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+user_cli = typer.Typer(help="User accounts.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(user_cli, name="user")
+
+# Browsers offer permessage-deflate; for small alarm frames it costs memory and fan-out time.
+UVICORN_OPTIONS = {"ws": "websockets", "ws_per_message_deflate": False, "log_level": "info",
+                   "proxy_headers": True, "timeout_graceful_shutdown": 5}
+
+
+async def _with_session(work):  # type: ignore[no-untyped-def]
+    settings = Settings()
+    engine = db.make_engine(settings.resolved_database_url)
+    try:
+        async with db.make_sessionmaker(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+@cli.command()
+def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on")] = 8000) -> None:
+    """Apply pending migrations, then serve the API and the WebSocket."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = Settings()
+    migrations.upgrade(settings.resolved_database_url)
+    uvicorn.run(create_app(settings), host=host, port=port, **UVICORN_OPTIONS)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations and exit."""
+    migrations.upgrade(Settings().resolved_database_url)
+    typer.echo("database is up to date")
+
+
+@user_cli.command("create")
+def user_create(
+    username: str,
+    password: Annotated[str, typer.Option(help="At least 8 characters")],
+    role: Annotated[list[str], typer.Option(help="staff, responder, manager or admin")],
+    office: Annotated[str | None, typer.Option(help="Home office id")] = None,
+    name: Annotated[str | None, typer.Option(help="Full name")] = None,
+    phone: Annotated[str | None, typer.Option(help="E.164, e.g. +4791234567")] = None,
+) -> None:
+    """Create a user and print its id."""
+    from app.auth import service as auth_service
+    from app.auth.schemas import UserCreate
+    from app.errors import AppError
+
+    try:
+        payload = UserCreate(username=username, password=password, full_name=name or username,
+                             office_id=uuid.UUID(office) if office else None, roles=role,
+                             phone=phone)
+    except (ValidationError, ValueError) as exc:
+        typer.echo(f"invalid user: {exc}", err=True)
+        raise typer.Exit(2) from None
+    migrations.upgrade(Settings().resolved_database_url)
+    try:
+        user = asyncio.run(_with_session(
+            lambda session: auth_service.create_user(session, payload=payload)))
+    except AppError as exc:
+        typer.echo(f"cannot create user: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(str(user.id))
+
+
+@cli.command("demo")
+def load_demo(if_empty: Annotated[bool, typer.Option(
+        "--if-empty", help="Succeed quietly when the database already has data")] = False) -> None:
+    """Load a demo organisation into an empty database and print the logins."""
+    migrations.upgrade(Settings().resolved_database_url)
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        if await demo.is_empty(session):
+            await demo.load(session)
+            return "loaded"
+        return "demo" if await demo.has_demo_users(session) else "other"
+
+    outcome = asyncio.run(_with_session(work))
+    if outcome == "loaded":
+        typer.echo("Demo organisation loaded.")
+    elif outcome == "demo":
+        typer.echo("The database already holds the demo organisation.")
+    else:
+        typer.echo("The database is not empty; demo not loaded.", err=not if_empty)
+        if not if_empty:
+            raise typer.Exit(1)
+        return
+    typer.echo(demo.logins_text())
+
+
+def main() -> None:
+    sys.exit(cli())

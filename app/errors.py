@@ -1,0 +1,104 @@
+"""Domain errors carry their HTTP status; one set of handlers renders the contract's error shape."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class AppError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, detail: Any = None, *, code: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail if detail is not None else self.code.replace("_", " ")
+        if code:
+            self.code = code
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class InvalidInput(AppError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    code = "service_unavailable"
+
+
+def error_body(code: str, detail: Any) -> dict[str, Any]:
+    return {"error": code, "detail": detail}
+
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+    503: "service_unavailable",
+}
+
+
+def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
+    detail = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        item = {"loc": loc, "field": ".".join(loc[1:]) or loc[0] if loc else "", "msg": err["msg"],
+                "type": err["type"]}
+        detail.append(item)
+    return detail
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(error_body(exc.code, exc.detail), exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        code = "invalid_input"
+        if any(e.get("type") == "json_invalid" for e in errors):
+            code = "malformed_json"
+        return JSONResponse(error_body(code, _validation_detail(exc)), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "error")
+        return JSONResponse(error_body(code, exc.detail), exc.status_code,
+                            headers=getattr(exc, "headers", None))

@@ -1,0 +1,60 @@
+"""The ASGI application: wiring only."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from app import db
+from app.alarm.router import router as alarm_router
+from app.auth.router import router as auth_router
+from app.config import Settings
+from app.errors import install_error_handlers
+from app.health.router import router as health_router
+from app.middleware import BodySizeLimit
+from app.org.router import router as org_router
+from app.realtime.bus import make_bus
+from app.realtime.hub import Hub
+from app.realtime.router import router as realtime_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = db.make_engine(settings.resolved_database_url)
+        sessionmaker = db.make_sessionmaker(engine)
+        bus = make_bus(settings.bus_url)
+        await bus.connect()
+        hub = Hub(bus, sessionmaker)
+        sessionmaker.configure(info={"publish": hub.publish_events})
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = sessionmaker
+        app.state.bus = bus
+        app.state.hub = hub
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+            await bus.disconnect()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Trygg",
+        version="1",
+        summary="Panic alarm and incident alert service",
+        lifespan=lifespan,
+    )
+    settings.signing_key  # noqa: B018  (create the key file at start, not on first request)
+    install_error_handlers(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (health_router, auth_router, org_router, alarm_router, realtime_router):
+        api.include_router(router)
+    app.include_router(api)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

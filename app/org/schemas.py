@@ -1,0 +1,45 @@
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class OfficeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    ack_timeout_s: int = Field(30, ge=5, le=3600)
+    min_responders_online: int = Field(2, ge=0, le=1000)
+
+
+class OfficeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    ack_timeout_s: int | None = Field(None, ge=5, le=3600)
+    min_responders_online: int | None = Field(None, ge=0, le=1000)
+
+
+class OfficeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    ack_timeout_s: int
+    min_responders_online: int
+
+
+class RoomCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+
+
+class RoomRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    office_id: uuid.UUID
+    name: str

@@ -1,0 +1,50 @@
+"""One client connection: who it is, and a bounded queue of frames its sender task drains."""
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+
+from app.auth.models import User
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_HEARTBEAT_TIMEOUT = 4408
+CLOSE_TOO_SLOW = 4429
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    after_seq: int
+
+
+@dataclass(eq=False, slots=True)
+class Connection:
+    user_id: uuid.UUID
+    office_id: uuid.UUID | None
+    is_responder: bool
+    receives_office: bool
+    device_id: uuid.UUID | None
+    queue: asyncio.Queue = field(repr=False)
+    sent_seq: int = 0
+    close_code: int | None = None
+    sender: asyncio.Task | None = field(default=None, repr=False)
+
+    @classmethod
+    def for_user(cls, user: User, device_id: uuid.UUID | None, maxsize: int) -> "Connection":
+        return cls(
+            user_id=user.id,
+            office_id=user.office_id,
+            is_responder=user.has_role("responder"),
+            receives_office=user.office_id is not None and user.has_role("responder", "manager"),
+            device_id=device_id,
+            queue=asyncio.Queue(maxsize=maxsize),
+        )
+
+    def offer(self, item: tuple[int, str] | Resume) -> bool:
+        """Queue a frame (or a resume) without waiting. False when the client is too slow."""
+        if self.close_code is not None:
+            return False
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            return False
+        return True

@@ -1,0 +1,25 @@
+"""Server-to-client frames, encoded once and shared by every recipient."""
+
+import json
+from typing import Any
+
+
+def encode(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_frame(record: dict[str, Any]) -> str:
+    return encode({"type": "event", "seq": record["seq"], "event": record["event"],
+                   "alarm": record["alarm"]})
+
+
+def readiness_frame(office_id: str, online: int, minimum: int) -> str:
+    return encode({"type": "readiness", "office_id": office_id, "responders_online": online,
+                   "min_responders_online": minimum})
+
+
+HEARTBEAT_ACK = encode({"type": "heartbeat_ack"})
+
+
+def error_frame(code: str, detail: str) -> str:
+    return encode({"type": "error", "error": code, "detail": detail})

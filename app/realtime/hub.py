@@ -1,0 +1,202 @@
+"""Routes committed events to the connections that may see them, in `seq` order.
+
+One pump task per process reads the bus. It keeps the last `seq` it routed; an event that
+arrives ahead of a gap makes it read the missing events from the database first, so each
+connection gets every visible event in order even when publishes race or the bus drops one.
+"""
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.alarm.events import bus_record
+from app.alarm.models import AlarmEvent
+from app.org.models import Office
+from app.realtime import frames
+from app.realtime.bus import Bus, cancel_quietly
+from app.realtime.connection import CLOSE_TOO_SLOW, Connection
+
+log = logging.getLogger(__name__)
+
+
+class Hub:
+    def __init__(self, bus: Bus, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.bus = bus
+        self.sessionmaker = sessionmaker
+        self.by_user: dict[uuid.UUID, set[Connection]] = defaultdict(set)
+        # Connections that receive all of an office's events (responders and managers).
+        self.office_receivers: dict[uuid.UUID, set[Connection]] = defaultdict(set)
+        # Every connection of an office's users, for readiness frames.
+        self.office_members: dict[uuid.UUID, set[Connection]] = defaultdict(set)
+        self.online: dict[uuid.UUID, dict[uuid.UUID, int]] = defaultdict(dict)
+        self.min_online: dict[uuid.UUID, int] = {}
+        self.cursor = 0
+        self._pump: asyncio.Task | None = None
+        self._ready = asyncio.Event()
+
+    # Lifecycle
+
+    async def start(self) -> None:
+        self._pump = asyncio.create_task(self._run_pump(), name="hub-pump")
+        await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        await cancel_quietly(self._pump)
+
+    async def _newest_seq(self) -> int:
+        async with self.sessionmaker() as session:
+            return int(await session.scalar(select(func.max(AlarmEvent.seq))) or 0)
+
+    async def _run_pump(self) -> None:
+        listener = self.bus.listen()
+        # Subscribe before reading the cursor, so nothing committed in between is missed.
+        first = asyncio.ensure_future(anext(listener))
+        await asyncio.sleep(0)
+        self.cursor = await self._newest_seq()
+        self._ready.set()
+        try:
+            message = await first
+            while True:
+                try:
+                    await self._handle(message)
+                except Exception:
+                    log.exception("hub failed to route a bus message")
+                message = await anext(listener)
+        finally:
+            await listener.aclose()
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("kind")
+        if kind == "events":
+            for record in message["records"]:
+                await self._route_in_order(record)
+        elif kind == "reconnected":
+            await self._catch_up(None)
+        elif kind == "office":
+            await self._apply_office_settings(uuid.UUID(message["office_id"]),
+                                              int(message["min_responders_online"]))
+
+    async def publish_events(self, records: list[dict[str, Any]]) -> None:
+        """Called after a commit: hand the committed events to every process's hub."""
+        await self.bus.publish({"kind": "events", "records": records})
+
+    async def _route_in_order(self, record: dict[str, Any]) -> None:
+        seq = record["seq"]
+        if seq <= self.cursor:
+            return
+        if seq > self.cursor + 1:
+            await self._catch_up(seq)
+        if seq > self.cursor:
+            self._route(record)
+            self.cursor = seq
+
+    async def _catch_up(self, before: int | None) -> None:
+        """Route committed events after the cursor (and before `before`) from the database."""
+        while True:
+            async with self.sessionmaker() as session:
+                query = select(AlarmEvent).where(AlarmEvent.seq > self.cursor)
+                if before is not None:
+                    query = query.where(AlarmEvent.seq < before)
+                rows = (await session.scalars(query.order_by(AlarmEvent.seq).limit(500))).all()
+            for row in rows:
+                self._route(bus_record(row))
+                self.cursor = row.seq
+            if len(rows) < 500:
+                return
+
+    def _route(self, record: dict[str, Any]) -> None:
+        alarm = record["alarm"]
+        raiser = uuid.UUID(alarm["raised_by"]["id"])
+        targets: set[Connection] = set(self.by_user.get(raiser, ()))
+        if alarm["mode"] != "test":
+            targets.update(self.office_receivers.get(uuid.UUID(alarm["office_id"]), ()))
+        if not targets:
+            return
+        item = (record["seq"], frames.event_frame(record))
+        for conn in targets:
+            if not conn.offer(item):
+                self.drop(conn, CLOSE_TOO_SLOW)
+
+    # Connections and readiness
+
+    def register(self, conn: Connection, *, min_responders_online: int | None) -> None:
+        """Start routing to `conn`, and queue the office's readiness for it."""
+        self.by_user[conn.user_id].add(conn)
+        if conn.office_id is None:
+            return
+        office = conn.office_id
+        if min_responders_online is not None:
+            self.min_online[office] = min_responders_online
+        self.office_members[office].add(conn)
+        if conn.receives_office:
+            self.office_receivers[office].add(conn)
+        changed = False
+        if conn.is_responder:
+            counts = self.online[office]
+            changed = conn.user_id not in counts
+            counts[conn.user_id] = counts.get(conn.user_id, 0) + 1
+        if changed:
+            self._broadcast_readiness(office)
+        else:
+            conn.offer((0, self._readiness(office)))
+
+    def unregister(self, conn: Connection) -> None:
+        """Stop routing to `conn`; it stops counting as online at once."""
+        users = self.by_user.get(conn.user_id)
+        if users is None or conn not in users:
+            return
+        users.discard(conn)
+        if not users:
+            del self.by_user[conn.user_id]
+        office = conn.office_id
+        if office is None:
+            return
+        self.office_members[office].discard(conn)
+        self.office_receivers[office].discard(conn)
+        if conn.is_responder:
+            counts = self.online[office]
+            counts[conn.user_id] -= 1
+            if counts[conn.user_id] <= 0:
+                del counts[conn.user_id]
+                self._broadcast_readiness(office)
+
+    def drop(self, conn: Connection, code: int) -> None:
+        """Disconnect a connection from the server side (it will reconnect and resume)."""
+        if conn.close_code is None:
+            conn.close_code = code
+        self.unregister(conn)
+        if conn.sender is not None:
+            conn.sender.cancel()
+
+    def responders_online(self, office_id: uuid.UUID) -> int:
+        return len(self.online.get(office_id, ()))
+
+    def _readiness(self, office: uuid.UUID) -> str:
+        return frames.readiness_frame(str(office), self.responders_online(office),
+                                      self.min_online.get(office, 0))
+
+    def _broadcast_readiness(self, office: uuid.UUID) -> None:
+        item = (0, self._readiness(office))
+        for conn in list(self.office_members.get(office, ())):
+            if not conn.offer(item):
+                self.drop(conn, CLOSE_TOO_SLOW)
+
+    async def office_settings_changed(self, office_id: uuid.UUID, *,
+                                      min_responders_online: int) -> None:
+        await self.bus.publish({"kind": "office", "office_id": str(office_id),
+                                "min_responders_online": min_responders_online})
+
+    async def _apply_office_settings(self, office_id: uuid.UUID, minimum: int) -> None:
+        if self.min_online.get(office_id) != minimum:
+            self.min_online[office_id] = minimum
+            self._broadcast_readiness(office_id)
+
+    async def load_office_minimum(self, session: AsyncSession, office_id: uuid.UUID) -> int | None:
+        return await session.scalar(
+            select(Office.min_responders_online).where(Office.id == office_id)
+        )
