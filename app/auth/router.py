@@ -56,6 +56,14 @@ async def enroll_device(payload: DeviceCreate, request: Request, session: Sessio
     return DeviceEnrolled(**DeviceRead.model_validate(device).model_dump(), token=token)
 
 
+@router.get("/devices", response_model=list[DeviceRead])
+async def list_devices(session: SessionDep, user: CurrentUser,
+                       office_id: uuid.UUID | None = None) -> list[DeviceRead]:
+    """Your own devices; an admin sees every device, or one office's with `office_id`."""
+    devices = await service.list_devices(session, actor=user, office_id=office_id)
+    return [DeviceRead.model_validate(d) for d in devices]
+
+
 @router.post("/devices/{device_id}/revoke", response_model=DeviceRead)
 async def revoke_device(device_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> DeviceRead:
     """Revoke a device token: the owner or an admin. Repeating it is harmless."""
