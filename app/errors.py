@@ -99,6 +99,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # A body that is not even text (bad UTF-8) is malformed JSON like any other.
+            return JSONResponse(error_body("malformed_json", [{
+                "loc": ["body"], "field": "body", "msg": "body is not valid UTF-8 JSON",
+                "type": "json_invalid"}]), 422)
         code = HTTP_CODES.get(exc.status_code, "error")
         return JSONResponse(error_body(code, exc.detail), exc.status_code,
                             headers=getattr(exc, "headers", None))

@@ -12,6 +12,8 @@ from app.config import Settings
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.middleware import BodySizeLimit
+from app.notify.dispatcher import Dispatcher
+from app.notify.router import router as notify_router
 from app.org.router import router as org_router
 from app.realtime.bus import make_bus
 from app.realtime.hub import Hub
@@ -30,16 +32,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bus = make_bus(settings.bus_url)
         await bus.connect()
         hub = Hub(bus, sessionmaker)
-        sessionmaker.configure(info={"publish": hub.publish_events})
+        dispatcher = Dispatcher(settings, sessionmaker)
+
+        async def publish(records: list[dict]) -> None:
+            await hub.publish_events(records)
+            dispatcher.wake()
+
+        sessionmaker.configure(info={"publish": publish})
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
         app.state.bus = bus
         app.state.hub = hub
+        app.state.dispatcher = dispatcher
         await hub.start()
+        dispatcher.start()
         try:
             yield
         finally:
+            await dispatcher.stop()
             await hub.stop()
             await bus.disconnect()
             await engine.dispose()
@@ -53,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.signing_key  # noqa: B018  (create the key file at start, not on first request)
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for router in (health_router, auth_router, org_router, alarm_router, realtime_router):
+    for router in (health_router, auth_router, org_router, alarm_router, realtime_router,
+                   notify_router):
         api.include_router(router)
     app.include_router(api)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

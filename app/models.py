@@ -2,7 +2,8 @@
 
 from app.alarm.models import Alarm, AlarmDelivery, AlarmEvent, AlarmResponder
 from app.auth.models import Device, LoginToken, User
+from app.notify.models import Notification, TwilioCallback
 from app.org.models import Office, Room
 
 __all__ = ["Alarm", "AlarmDelivery", "AlarmEvent", "AlarmResponder", "Device", "LoginToken",
-           "Office", "Room", "User"]
+           "Notification", "Office", "Room", "TwilioCallback", "User"]

@@ -7,6 +7,7 @@ Set TRYGG_TEST_REQUIRE_ALL=1 (CI does) to turn a skip for a missing service into
 
 import asyncio
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 
@@ -56,31 +57,47 @@ async def drop_pg_database(db_url: str) -> None:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-async def database_url(request, tmp_path_factory) -> AsyncIterator[str]:
-    """A migrated, empty database of each kind."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("sqlite") / "trygg.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        await migrations.upgrade_async(url)
-        yield url
-        return
-    if not PG_URL:
+async def new_database(request, tmp_path_factory) -> AsyncIterator:
+    """Makes fresh, migrated databases of one kind (each test session drops its PostgreSQL ones)."""
+    created: list[str] = []
+    if request.param == "postgresql" and not PG_URL:
         skip_or_fail("PostgreSQL tests need TRYGG_TEST_DATABASE_URL "
                      "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres)")
-    try:
-        url = await create_pg_database(PG_URL)
-    except (OSError, asyncpg.PostgresError) as exc:
-        skip_or_fail(f"PostgreSQL at TRYGG_TEST_DATABASE_URL is not reachable: {exc}")
-    await migrations.upgrade_async(url)
-    yield url
-    await drop_pg_database(url)
+
+    async def make() -> str:
+        if request.param == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'trygg.db'}"
+        else:
+            try:
+                url = await create_pg_database(PG_URL)
+            except (OSError, asyncpg.PostgresError) as exc:
+                skip_or_fail(f"PostgreSQL at TRYGG_TEST_DATABASE_URL is not reachable: {exc}")
+            created.append(url)
+        await migrations.upgrade_async(url)
+        return url
+
+    yield make
+    for url in created:
+        await drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+async def database_url(new_database) -> str:
+    """The database the shared test server runs on."""
+    return await new_database()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class LiveServer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, port: int = 0) -> None:
         self.settings = settings
         self.app = create_app(settings)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning",
                                 ws_per_message_deflate=False, lifespan="on")
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task | None = None
@@ -112,14 +129,14 @@ class LiveServer:
         return f"ws://127.0.0.1:{self.port}/api/v1/ws"
 
 
-def test_settings(database_url: str, data_dir, **overrides) -> Settings:
+def server_settings(database_url: str, data_dir, **overrides) -> Settings:
     return Settings(database_url=database_url, data_dir=data_dir, bus_url="memory://",
                     secret_key="test-secret-key-" + "x" * 32, **overrides)
 
 
 @pytest.fixture(scope="session")
 async def server(database_url, tmp_path_factory) -> AsyncIterator[LiveServer]:
-    live = LiveServer(test_settings(database_url, tmp_path_factory.mktemp("data"),
+    live = LiveServer(server_settings(database_url, tmp_path_factory.mktemp("data"),
                                     heartbeat_interval_s=2))
     await live.start()
     yield live
@@ -167,8 +184,9 @@ async def connect(server: LiveServer) -> AsyncIterator:
     """Open real WebSocket connections; all are closed when the test ends."""
     clients: list[WsClient] = []
 
-    async def _connect(token: str | None, *, header: bool = True, hello: bool = True) -> WsClient:
-        client = await WsClient.connect(server.ws_url, token, header=header)
+    async def _connect(token: str | None, *, header: bool = True, hello: bool = True,
+                       heartbeat: bool = True) -> WsClient:
+        client = await WsClient.connect(server.ws_url, token, header=header, heartbeat=heartbeat)
         clients.append(client)
         if hello:
             await client.wait_hello()

@@ -24,6 +24,7 @@ class Person:
     token: str
     roles: list[str]
     office_id: str | None
+    phone: str | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -60,7 +61,8 @@ async def create_person(api: httpx.AsyncClient, admin_token: str, *, roles: list
     login = await api.post("/auth/login", json={"username": username, "password": PASSWORD})
     assert login.status_code == 200, login.text
     return Person(id=user["id"], username=username, full_name=name,
-                  token=login.json()["access_token"], roles=roles, office_id=office_id)
+                  token=login.json()["access_token"], roles=roles, office_id=office_id,
+                  phone=phone)
 
 
 async def make_org(api: httpx.AsyncClient, admin_token: str) -> Org:
@@ -94,21 +96,23 @@ async def make_org(api: httpx.AsyncClient, admin_token: str) -> Org:
 class WsClient:
     """A real WebSocket connection that collects frames as they arrive."""
 
-    def __init__(self, ws: websockets.ClientConnection) -> None:
+    def __init__(self, ws: websockets.ClientConnection, heartbeat: bool = True) -> None:
         self.ws = ws
         self.frames: asyncio.Queue[dict] = asyncio.Queue()
         self.hello: dict | None = None
+        self.heartbeat = heartbeat
+        self._beat: asyncio.Task | None = None
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def connect(cls, url: str, token: str | None, *, header: bool = True) -> "WsClient":
+    async def connect(cls, url: str, token: str | None, *, header: bool = True,
+                      heartbeat: bool = True) -> "WsClient":
         headers = bearer(token) if (token and header) else None
         ws = await websockets.connect(url, additional_headers=headers, compression=None,
                                       open_timeout=10)
         if token and not header:
             await ws.send(json.dumps({"type": "auth", "token": token}))
-        client = cls(ws)
-        return client
+        return cls(ws, heartbeat=heartbeat)
 
     async def _read(self) -> None:
         try:
@@ -128,8 +132,19 @@ class WsClient:
                     return frame
 
     async def wait_hello(self) -> dict:
+        """Wait for `hello`; from then on heartbeat as a real client does (unless told not to)."""
         self.hello = await self.next_of("hello")
+        if self.heartbeat:
+            self._beat = asyncio.create_task(self._heartbeats(self.hello["heartbeat_interval_s"]))
         return self.hello
+
+    async def _heartbeats(self, interval: float) -> None:
+        try:
+            while True:
+                await asyncio.sleep(interval)
+                await self.ws.send(json.dumps({"type": "heartbeat"}))
+        except websockets.ConnectionClosed:
+            pass
 
     async def event(self, event_type: str | None = None, timeout: float = 5) -> dict:
         async with asyncio.timeout(timeout):
@@ -157,6 +172,8 @@ class WsClient:
         await self.ws.send(json.dumps(frame))
 
     async def close(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
         await self.ws.close()
         self._reader.cancel()
 

@@ -1,64 +1,10 @@
 """A real `trygg serve` process, killed with SIGKILL and started again."""
 
-import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-from pathlib import Path
-
 import httpx
 import pytest
 
 from tests.helpers import WsClient, make_org, raise_alarm
-
-TRYGG = str(Path(sys.executable).with_name("trygg"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ServerProcess:
-    def __init__(self, database_url: str, data_dir: Path, secret: str) -> None:
-        self.port = free_port()
-        self.env = {**os.environ, "TRYGG_DATABASE_URL": database_url,
-                    "TRYGG_DATA_DIR": str(data_dir), "TRYGG_SECRET_KEY": secret,
-                    "TRYGG_HEARTBEAT_INTERVAL_S": "2"}
-        self.log = data_dir / f"server-{self.port}.log"
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/v1"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/api/v1/ws"
-
-    async def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen([TRYGG, "serve", "--port", str(self.port)],
-                                         env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        async with httpx.AsyncClient() as client:
-            for _ in range(200):
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
-                try:
-                    if (await client.get(f"{self.api_url}/health")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+from tests.process import ServerProcess
 
 
 @pytest.fixture

@@ -29,6 +29,9 @@ class Alarm(Base):
     position: Mapped[dict | None]
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     first_ack_at: Mapped[datetime | None]
+    # Escalation: the tier reached so far, and when the next one is due (None: no more).
+    escalation_tier: Mapped[int] = mapped_column(default=0)
+    next_escalation_at: Mapped[datetime | None] = mapped_column(index=True)
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(Text)
 

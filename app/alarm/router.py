@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import AwareDatetime
 
 from app.alarm import events, service
@@ -21,6 +21,7 @@ from app.alarm.schemas import (
 )
 from app.auth.dependencies import CurrentPrincipal, CurrentUser
 from app.db import SessionDep
+from app.notify import service as notify_service
 
 router = APIRouter(tags=["alarms"])
 
@@ -29,11 +30,17 @@ router = APIRouter(tags=["alarms"])
     "/alarms", response_model=AlarmRead, status_code=status.HTTP_201_CREATED,
     responses={200: {"model": AlarmRead, "description": "A retry with a known id: stored before"}},
 )
-async def raise_alarm(payload: AlarmCreate, response: Response, session: SessionDep,
-                      principal: CurrentPrincipal) -> dict:
-    """Store an alarm and notify the office's responders once it is committed."""
+async def raise_alarm(payload: AlarmCreate, request: Request, response: Response,
+                      session: SessionDep, principal: CurrentPrincipal) -> dict:
+    """Store an alarm, its tier-0 texts and its escalation deadline; the office's responders
+    are notified once it is committed."""
     alarm, created = await service.raise_alarm(session, principal=principal, payload=payload)
-    if not created:
+    if created:
+        state = request.app.state
+        await notify_service.on_alarm_raised(
+            session, alarm=alarm, online=state.hub.online_users(alarm.office_id),
+            sms_enabled=state.settings.sms_enabled, public_url=state.settings.public_url)
+    else:
         response.status_code = status.HTTP_200_OK
     return await events.snapshot(session, alarm)
 

@@ -15,6 +15,7 @@ from app.auth.models import Device, User
 from app.auth.service import Principal
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.notify import service as notify_service
 from app.org.models import Room
 
 OFFICE_ROLES = ("responder", "manager")
@@ -129,6 +130,7 @@ async def acknowledge(session: AsyncSession, *, alarm: Alarm, user: User,
         alarm.first_ack_at = now
     await events.log_event(session, alarm=alarm, type="alarm.acknowledged", actor=user,
                            data={"user_id": str(user.id), "channel": channel})
+    await notify_service.stop_escalation(session, alarm=alarm, closing=False)
     return alarm
 
 
@@ -155,6 +157,7 @@ async def cancel(session: AsyncSession, *, alarm: Alarm, user: User, reason: str
     alarm.status, alarm.closed_at, alarm.close_reason = "cancelled", utcnow(), reason
     await events.log_event(session, alarm=alarm, type="alarm.cancelled", actor=user,
                            data={"reason": reason})
+    await notify_service.stop_escalation(session, alarm=alarm, closing=True)
     return alarm
 
 
@@ -167,6 +170,7 @@ async def resolve(session: AsyncSession, *, alarm: Alarm, user: User,
     alarm.status, alarm.closed_at, alarm.close_reason = "resolved", utcnow(), summary or None
     await events.log_event(session, alarm=alarm, type="alarm.resolved", actor=user,
                            data={"summary": summary} if summary else {})
+    await notify_service.stop_escalation(session, alarm=alarm, closing=True)
     return alarm
 
 

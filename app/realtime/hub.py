@@ -173,6 +173,10 @@ class Hub:
         if conn.sender is not None:
             conn.sender.cancel()
 
+    def online_users(self, office_id: uuid.UUID) -> set[uuid.UUID]:
+        """Responders of the office with a live connection to this process."""
+        return set(self.online.get(office_id, ()))
+
     def responders_online(self, office_id: uuid.UUID) -> int:
         return len(self.online.get(office_id, ()))
 

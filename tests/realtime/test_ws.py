@@ -132,7 +132,7 @@ async def test_heartbeat_is_acknowledged(connect, org):
 
 
 async def test_silent_connection_is_closed_after_two_intervals(connect, org):
-    client = await connect(org["staff"].token)
+    client = await connect(org["staff"].token, heartbeat=False)
     loop = asyncio.get_running_loop()
     started = loop.time()
     assert await client.closed_code(timeout=10) == 4408
@@ -140,7 +140,7 @@ async def test_silent_connection_is_closed_after_two_intervals(connect, org):
 
 
 async def test_heartbeats_keep_a_connection_open(connect, org):
-    client = await connect(org["staff"].token)
+    client = await connect(org["staff"].token, heartbeat=False)
     for _ in range(5):
         await asyncio.sleep(1)
         await client.send({"type": "heartbeat"})
@@ -170,9 +170,9 @@ async def test_readiness_counts_responders_online(connect, api, fresh_org):
 
 async def test_a_silent_responder_stops_counting(connect, fresh_org):
     org = fresh_org
-    staff = await connect(org["staff"].token)
+    staff = await connect(org["staff"].token, heartbeat=False)
     await staff.next_of("readiness")
-    await connect(org["responder"].token)
+    await connect(org["responder"].token, heartbeat=False)
     assert (await staff.next_of("readiness"))["responders_online"] == 1
     for _ in range(6):  # the staff client heartbeats, the responder's stays silent
         await staff.send({"type": "heartbeat"})
