@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, Uuid, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -90,6 +91,14 @@ def make_engine(url: str) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def flush_unique(session: AsyncSession, conflict: Exception) -> None:
+    """Flush; a unique constraint hit by a concurrent writer becomes `conflict` (a 409)."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise conflict from None
 
 
 AfterCommit = Callable[[], Awaitable[None]]

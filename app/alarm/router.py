@@ -2,7 +2,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import AwareDatetime
 
 from app.alarm import events, service
 from app.alarm.dependencies import CurrentAlarm
@@ -22,6 +21,7 @@ from app.alarm.schemas import (
 from app.auth.dependencies import CurrentPrincipal, CurrentUser
 from app.db import SessionDep
 from app.notify import service as notify_service
+from app.validation import Time
 
 router = APIRouter(tags=["alarms"])
 
@@ -53,8 +53,8 @@ async def list_alarms(
     status: Status | None = None,
     level: Level | None = None,
     mode: Mode | None = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Time | None = None,
+    until: Time | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> dict:

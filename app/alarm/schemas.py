@@ -1,13 +1,14 @@
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.validation import Note, Reason
 
 Level = Literal["yellow", "red"]
 Mode = Literal["real", "drill", "test"]
 Status = Literal["active", "responding", "resolved", "cancelled"]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
 
 
 class Strict(BaseModel):
@@ -25,7 +26,7 @@ class AlarmCreate(Strict):
     level: Level
     mode: Mode = "real"
     room_id: uuid.UUID | None = None
-    location_note: Text | None = None
+    location_note: Note | None = None
     silent: bool = False
     position: Position | None = None
 
@@ -39,11 +40,11 @@ class AlarmUpgrade(Strict):
 
 
 class AlarmCancel(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    reason: Reason
 
 
 class AlarmResolve(Strict):
-    summary: Text | None = None
+    summary: Note | None = None
 
 
 class PersonRef(BaseModel):

@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.validation import Name, Text
+
 Role = Literal["staff", "responder", "manager", "admin"]
 
 
@@ -26,7 +28,6 @@ def _e164(value: str | None) -> str | None:
 
 
 Phone = Annotated[str | None, AfterValidator(_e164)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
                            pattern=r"^[A-Za-z0-9_.@-]+$")
@@ -38,8 +39,8 @@ class Strict(BaseModel):
 
 
 class LoginRequest(Strict):
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=1000)
+    username: Text = Field(min_length=1, max_length=100)
+    password: Text = Field(min_length=1, max_length=1000)
 
 
 class TokenRead(BaseModel):
@@ -50,7 +51,7 @@ class TokenRead(BaseModel):
 
 class UserCreate(Strict):
     username: Username
-    password: str = Field(min_length=8, max_length=1000)
+    password: Text = Field(min_length=8, max_length=1000)
     full_name: Name
     office_id: uuid.UUID | None = None
     roles: list[Role] = Field(min_length=1)
@@ -72,7 +73,7 @@ class DeviceCreate(Strict):
     user_id: uuid.UUID
     kind: Literal["desktop", "mobile"]
     room_id: uuid.UUID | None = None
-    label: Annotated[str, StringConstraints(max_length=200)] | None = None
+    label: Annotated[Text, StringConstraints(max_length=200)] | None = None
 
 
 class DeviceRead(BaseModel):

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import security
 from app.auth.models import Device, LoginToken, User
 from app.auth.schemas import DeviceCreate, UserCreate
-from app.db import utcnow
+from app.db import flush_unique, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from app.org.models import Office, Room
 
@@ -42,7 +42,8 @@ async def create_user(session: AsyncSession, *, payload: UserCreate) -> User:
         phone=payload.phone,
     )
     session.add(user)
-    await session.flush()
+    await flush_unique(session, Conflict(f"username {payload.username!r} is taken",
+                                         code="username_taken"))
     return user
 
 

@@ -1,9 +1,8 @@
 import uuid
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+from app.validation import Name
 
 
 class OfficeCreate(BaseModel):

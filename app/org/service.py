@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
+from app.db import flush_unique
 from app.errors import Conflict, InvalidInput, NotFound
 from app.org.models import Office, Room
 from app.org.schemas import OfficeCreate, OfficeUpdate, RoomCreate
@@ -22,7 +23,8 @@ async def create_office(session: AsyncSession, *, payload: OfficeCreate) -> Offi
         raise Conflict(f"an office named {payload.name!r} exists", code="office_name_taken")
     office = Office(**payload.model_dump())
     session.add(office)
-    await session.flush()
+    await flush_unique(session, Conflict(f"an office named {payload.name!r} exists",
+                                         code="office_name_taken"))
     return office
 
 
@@ -35,7 +37,8 @@ async def update_office(session: AsyncSession, *, office: Office, payload: Offic
         raise Conflict(f"an office named {changes['name']!r} exists", code="office_name_taken")
     for field, value in changes.items():
         setattr(office, field, value)
-    await session.flush()
+    await flush_unique(session, Conflict("an office with that name exists",
+                                         code="office_name_taken"))
     return office
 
 
@@ -62,7 +65,8 @@ async def create_room(session: AsyncSession, *, office: Office, payload: RoomCre
         raise Conflict(f"the office has a room named {payload.name!r}", code="room_name_taken")
     room = Room(office_id=office.id, name=payload.name)
     session.add(room)
-    await session.flush()
+    await flush_unique(session, Conflict(f"the office has a room named {payload.name!r}",
+                                         code="room_name_taken"))
     return room
 
 
