@@ -83,11 +83,35 @@ def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
     return detail
 
 
+def is_unavailable(exc: BaseException) -> bool:
+    """The database (or its network) is away, as opposed to a bug in our query."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, OSError | TimeoutError | PoolTimeout | InterfaceError | OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(error_body(exc.code, exc.detail), exc.status_code, headers=headers)
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if not is_unavailable(exc):
+            raise exc
+        # Nothing was committed that the client can rely on: it retries (with the same alarm id).
+        return JSONResponse(error_body("database_unavailable",
+                                       "the database cannot be reached; try again"), 503,
+                            headers={"Retry-After": "1"})
+
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    for kind in (DBAPIError, PoolTimeout, OSError):
+        app.add_exception_handler(kind, _unavailable)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

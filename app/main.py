@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessionmaker = db.make_sessionmaker(engine)
         bus = make_bus(settings.bus_url)
         await bus.connect()
-        hub = Hub(bus, sessionmaker)
+        hub = Hub(bus, sessionmaker, heartbeat_interval_s=settings.heartbeat_interval_s)
         dispatcher = Dispatcher(settings, sessionmaker)
 
         async def publish(records: list[dict]) -> None:

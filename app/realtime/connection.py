@@ -27,6 +27,10 @@ class Connection:
     sent_seq: int = 0
     close_code: int | None = None
     sender: asyncio.Task | None = field(default=None, repr=False)
+    # Live frames wait until the client has spoken (or a moment has passed), so a `resume`
+    # sent right after `hello` is answered before any live frame: frames stay in seq order.
+    heard: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    early_resume: int | None = None
 
     @classmethod
     def for_user(cls, user: User, device_id: uuid.UUID | None, maxsize: int) -> "Connection":

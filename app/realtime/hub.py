@@ -6,6 +6,7 @@ connection gets every visible event in order even when publishes race or the bus
 """
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import defaultdict
@@ -20,23 +21,30 @@ from app.org.models import Office
 from app.realtime import frames
 from app.realtime.bus import Bus, cancel_quietly
 from app.realtime.connection import CLOSE_TOO_SLOW, Connection
+from app.realtime.presence import Presence
 
 log = logging.getLogger(__name__)
 
 
 class Hub:
-    def __init__(self, bus: Bus, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, bus: Bus, sessionmaker: async_sessionmaker[AsyncSession],
+                 heartbeat_interval_s: float = 5) -> None:
         self.bus = bus
         self.sessionmaker = sessionmaker
+        self.process_id = uuid.uuid4().hex
+        self.interval = heartbeat_interval_s
+        self.presence = Presence(ttl_s=2 * heartbeat_interval_s)
+        self.readiness_sent: dict[uuid.UUID, int] = {}
         self.by_user: dict[uuid.UUID, set[Connection]] = defaultdict(set)
         # Connections that receive all of an office's events (responders and managers).
         self.office_receivers: dict[uuid.UUID, set[Connection]] = defaultdict(set)
         # Every connection of an office's users, for readiness frames.
         self.office_members: dict[uuid.UUID, set[Connection]] = defaultdict(set)
-        self.online: dict[uuid.UUID, dict[uuid.UUID, int]] = defaultdict(dict)
         self.min_online: dict[uuid.UUID, int] = {}
         self.cursor = 0
         self._pump: asyncio.Task | None = None
+        self._announcer: asyncio.Task | None = None
+        self._background: set[asyncio.Task] = set()
         self._ready = asyncio.Event()
 
     # Lifecycle
@@ -44,9 +52,16 @@ class Hub:
     async def start(self) -> None:
         self._pump = asyncio.create_task(self._run_pump(), name="hub-pump")
         await asyncio.wait_for(self._ready.wait(), timeout=10)
+        self._announcer = asyncio.create_task(self._run_announcer(), name="hub-presence")
+        await self.bus.publish({"kind": "hello", "process": self.process_id})
 
     async def stop(self) -> None:
+        await cancel_quietly(self._announcer)
+        with contextlib.suppress(Exception):
+            await self.bus.publish({"kind": "bye", "process": self.process_id})
         await cancel_quietly(self._pump)
+        for task in list(self._background):
+            await cancel_quietly(task)
 
     async def _newest_seq(self) -> int:
         async with self.sessionmaker() as session:
@@ -77,9 +92,21 @@ class Hub:
                 await self._route_in_order(record)
         elif kind == "reconnected":
             await self._catch_up(None)
+            await self._announce_all()
         elif kind == "office":
             await self._apply_office_settings(uuid.UUID(message["office_id"]),
                                               int(message["min_responders_online"]))
+        elif message.get("process") == self.process_id:
+            return  # our own presence, echoed by the bus
+        elif kind == "presence":
+            office = uuid.UUID(message["office_id"])
+            self.presence.apply_remote(message["process"], office, message["users"])
+            self._readiness_changed(office)
+        elif kind == "hello":
+            await self._announce_all()
+        elif kind == "bye":
+            for office in self.presence.forget_process(message["process"]):
+                self._readiness_changed(office)
 
     async def publish_events(self, records: list[dict[str, Any]]) -> None:
         """Called after a commit: hand the committed events to every process's hub."""
@@ -124,26 +151,22 @@ class Hub:
 
     # Connections and readiness
 
-    def register(self, conn: Connection, *, min_responders_online: int | None) -> None:
-        """Start routing to `conn`, and queue the office's readiness for it."""
+    def register(self, conn: Connection, *, min_responders_online: int | None) -> str | None:
+        """Start routing to `conn`. Returns the office's readiness frame for the caller to send
+        right after `hello` (later changes are queued like events)."""
         self.by_user[conn.user_id].add(conn)
         if conn.office_id is None:
-            return
+            return None
         office = conn.office_id
         if min_responders_online is not None:
             self.min_online[office] = min_responders_online
-        self.office_members[office].add(conn)
         if conn.receives_office:
             self.office_receivers[office].add(conn)
-        changed = False
-        if conn.is_responder:
-            counts = self.online[office]
-            changed = conn.user_id not in counts
-            counts[conn.user_id] = counts.get(conn.user_id, 0) + 1
-        if changed:
-            self._broadcast_readiness(office)
-        else:
-            conn.offer((0, self._readiness(office)))
+        if conn.is_responder and self.presence.add_local(office, conn.user_id):
+            self._announce(office)
+        self._readiness_changed(office)
+        self.office_members[office].add(conn)
+        return self._readiness(office)
 
     def unregister(self, conn: Connection) -> None:
         """Stop routing to `conn`; it stops counting as online at once."""
@@ -158,12 +181,9 @@ class Hub:
             return
         self.office_members[office].discard(conn)
         self.office_receivers[office].discard(conn)
-        if conn.is_responder:
-            counts = self.online[office]
-            counts[conn.user_id] -= 1
-            if counts[conn.user_id] <= 0:
-                del counts[conn.user_id]
-                self._broadcast_readiness(office)
+        if conn.is_responder and self.presence.remove_local(office, conn.user_id):
+            self._announce(office)
+            self._readiness_changed(office)
 
     def drop(self, conn: Connection, code: int) -> None:
         """Disconnect a connection from the server side (it will reconnect and resume)."""
@@ -174,11 +194,44 @@ class Hub:
             conn.sender.cancel()
 
     def online_users(self, office_id: uuid.UUID) -> set[uuid.UUID]:
-        """Responders of the office with a live connection to this process."""
-        return set(self.online.get(office_id, ()))
+        """Responders of the office with a live connection to any server process."""
+        return self.presence.users(office_id)
 
     def responders_online(self, office_id: uuid.UUID) -> int:
-        return len(self.online.get(office_id, ()))
+        return self.presence.count(office_id)
+
+    def _readiness_changed(self, office: uuid.UUID) -> bool:
+        """Send the office's readiness to its connections if the count changed."""
+        count = self.presence.count(office)
+        if self.readiness_sent.get(office) == count:
+            return False
+        self.readiness_sent[office] = count
+        self._broadcast_readiness(office)
+        return True
+
+    def _announce(self, office: uuid.UUID) -> None:
+        message = {"kind": "presence", "process": self.process_id, "office_id": str(office),
+                   "users": self.presence.local_users(office)}
+        task = asyncio.get_running_loop().create_task(self.bus.publish(message))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _announce_all(self) -> None:
+        for office in self.presence.offices():
+            await self.bus.publish({"kind": "presence", "process": self.process_id,
+                                    "office_id": str(office),
+                                    "users": self.presence.local_users(office)})
+
+    async def _run_announcer(self) -> None:
+        """Every interval: repeat what this process has online, forget silent processes."""
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self._announce_all()
+            except Exception:
+                log.exception("presence announcement failed")
+            for office in self.presence.expire():
+                self._readiness_changed(office)
 
     def _readiness(self, office: uuid.UUID) -> str:
         return frames.readiness_frame(str(office), self.responders_online(office),
@@ -204,3 +257,7 @@ class Hub:
         return await session.scalar(
             select(Office.min_responders_online).where(Office.id == office_id)
         )
+
+    def connected(self, office_id: uuid.UUID) -> set[tuple[uuid.UUID, uuid.UUID | None]]:
+        """(user id, device id or None) of every open connection of the office's users here."""
+        return {(c.user_id, c.device_id) for c in self.office_members.get(office_id, ())}

@@ -5,6 +5,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio as redis
 
@@ -13,8 +14,13 @@ CHANNEL = "trygg:bus"
 
 
 class RedisBus:
+    """`redis://host:port/db`; `?channel=name` keeps deployments sharing one Redis apart."""
+
     def __init__(self, url: str) -> None:
-        self._url = url
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        self.channel = query.pop("channel", CHANNEL)
+        self._url = urlunsplit(parts._replace(query=urlencode(query)))
         self._client: redis.Redis | None = None
 
     async def connect(self) -> None:
@@ -28,7 +34,7 @@ class RedisBus:
     async def publish(self, message: dict[str, Any]) -> None:
         assert self._client is not None
         try:
-            await self._client.publish(CHANNEL, json.dumps(message, separators=(",", ":")))
+            await self._client.publish(self.channel, json.dumps(message, separators=(",", ":")))
         except (redis.RedisError, OSError) as exc:
             # The events are committed; subscribers bridge the gap from the database.
             log.warning("bus publish failed: %s", exc)
@@ -41,7 +47,7 @@ class RedisBus:
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 if not first:
                     yield {"kind": "reconnected"}
                 first = False

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 AUTH_TIMEOUT_S = 5
+LIVE_HOLD_S = 1.0  # how long live frames wait for a possible `resume` after `hello`
 REPLAY_PAGE = 500
 
 
@@ -81,7 +82,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         async with state.sessionmaker() as session:
             minimum = (await hub.load_office_minimum(session, user.office_id)
                        if user.office_id else None)
-            hub.register(conn, min_responders_online=minimum)
+            readiness = hub.register(conn, min_responders_online=minimum)
             newest = int(await session.scalar(select(func.max(AlarmEvent.seq))) or 0)
             open_alarms = await alarm_service.open_alarms_for(session, user=user)
         await ws.send_text(frames.encode({
@@ -89,6 +90,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             "open_alarms": open_alarms, "user": {"id": str(user.id), "full_name": user.full_name,
                                                  "roles": user.roles},
         }))
+        if readiness is not None:
+            await ws.send_text(readiness)
         conn.sent_seq = newest
         conn.sender = asyncio.create_task(_send_loop(ws, conn, user))
         await _receive_loop(ws, conn, user, interval)
@@ -129,6 +132,13 @@ async def _receive_loop(ws: WebSocket, conn: Connection, user: Any, interval: in
             conn.offer((0, frames.error_frame("invalid_frame", "frames are JSON objects")))
             continue
         kind = frame.get("type")
+        if kind == "resume" and not conn.heard.is_set():
+            after = frame.get("after_seq")
+            if isinstance(after, int) and not isinstance(after, bool) and after >= 0:
+                conn.early_resume = after
+                conn.heard.set()
+                continue
+        conn.heard.set()
         if kind == "heartbeat":
             conn.offer((0, frames.HEARTBEAT_ACK))
         elif kind == "resume":
@@ -166,6 +176,11 @@ async def _record_received(ws: WebSocket, conn: Connection, user: Any, alarm_id:
 
 async def _send_loop(ws: WebSocket, conn: Connection, user: Any) -> None:
     try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(conn.heard.wait(), LIVE_HOLD_S)
+        conn.heard.set()
+        if conn.early_resume is not None:
+            await _replay(ws, conn, user, conn.early_resume)
         while True:
             item = await conn.queue.get()
             if isinstance(item, Resume):
