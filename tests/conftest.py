@@ -21,6 +21,7 @@ from app import migrations
 from app.config import Settings
 from app.main import create_app
 from tests.helpers import Org, WsClient, make_org
+from tests.twilio_fake import FakeTwilio
 
 REQUIRE_ALL = os.environ.get("TRYGG_TEST_REQUIRE_ALL") == "1"
 PG_URL = os.environ.get("TRYGG_TEST_DATABASE_URL")
@@ -195,3 +196,17 @@ async def connect(server: LiveServer) -> AsyncIterator:
     yield _connect
     for client in clients:
         await client.close()
+
+
+@pytest.fixture(scope="session")
+def twilio() -> FakeTwilio:
+    with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(twilio: FakeTwilio) -> FakeTwilio:
+    """The stand-in, emptied for this test; every request must follow Twilio's API."""
+    twilio.reset()
+    yield twilio
+    assert twilio.violations == []

@@ -16,20 +16,6 @@ from tests.twilio_fake import FakeTwilio
 SENDER = "+4759440000"
 
 
-@pytest.fixture(scope="session")
-def twilio() -> FakeTwilio:
-    with FakeTwilio() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(twilio: FakeTwilio) -> FakeTwilio:
-    """The stand-in, emptied for this test; every request must follow Twilio's API."""
-    twilio.reset()
-    yield twilio
-    assert twilio.violations == []
-
-
 def twilio_settings(database_url: str, data_dir, fake: FakeTwilio, port: int):
     return server_settings(
         database_url, data_dir, heartbeat_interval_s=2,
