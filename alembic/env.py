@@ -3,6 +3,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from app import models  # noqa: F401  (registers every table on Base.metadata)
@@ -25,6 +26,9 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several servers starting at once: one migrates, the others wait and find it done.
+            connection.execute(text("SELECT pg_advisory_xact_lock(7472796701)"))
         context.run_migrations()
 
 

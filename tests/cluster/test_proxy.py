@@ -1,0 +1,93 @@
+"""deploy/nginx.conf in front of two real servers: REST, the WebSocket, and fail-over."""
+
+import asyncio
+import re
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cluster.stream import ResumingClient
+from tests.cluster.test_cluster import raise_with_retry
+from tests.conftest import free_port, skip_or_fail
+from tests.helpers import make_org
+
+CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
+
+
+class Nginx:
+    def __init__(self, tmp_path: Path, upstreams: list[int]) -> None:
+        self.port = free_port()
+        self.prefix = tmp_path / "nginx"
+        (self.prefix / "logs").mkdir(parents=True)
+        config = CONFIG.read_text()
+        servers = "".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n"
+                          for p in upstreams)
+        config = re.sub(r"( +server trygg\d:8000[^\n]*\n)+", servers, config)
+        config = config.replace("listen 80;", f"listen 127.0.0.1:{self.port};")
+        config = config.replace("worker_processes auto;", "worker_processes 1;")
+        self.conf = self.prefix / "nginx.conf"
+        self.conf.write_text(config)
+        self.proc: subprocess.Popen | None = None
+
+    async def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [shutil.which("nginx"), "-p", str(self.prefix), "-c", str(self.conf),
+             "-g", f"daemon off; pid {self.prefix / 'nginx.pid'}; error_log stderr;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(100):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                writer.close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(self.proc.stderr.read().decode()) from None
+                await asyncio.sleep(0.05)
+        raise RuntimeError("nginx did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def nginx_available() -> None:
+    if shutil.which("nginx") is None:
+        skip_or_fail("the reverse-proxy test needs nginx (Debian package nginx-light)")
+
+
+async def test_nginx_config_passes_rest_and_websocket_and_fails_over(
+        nginx_available, pg_url, redis_url, cluster_factory, tmp_path):
+    cluster = cluster_factory(pg_url, redis_url)
+    procs = await cluster.start(2)
+    nginx = Nginx(tmp_path, [p.port for p in procs])
+    await nginx.start()
+    try:
+        front = f"http://127.0.0.1:{nginx.port}/api/v1"
+        ws_url = f"ws://127.0.0.1:{nginx.port}/api/v1/ws"
+        async with httpx.AsyncClient(base_url=front, timeout=10) as api:
+            assert (await api.get("/health")).json()["database"] == "ok"
+            org = await make_org(api, cluster.admin_token)
+        clients = [ResumingClient([ws_url], org[name].token) for name in ("responder", "responder2")]
+        for client in clients:
+            await client.start()
+
+        class Front:  # raise_with_retry takes processes; here every try goes through nginx
+            api_url = front
+
+        ids = [str(uuid.uuid4()) for _ in range(12)]
+        for index, alarm_id in enumerate(ids):
+            if index == 5:
+                procs[0].kill()
+            await raise_with_retry([Front], org["staff"], alarm_id)
+        for client in clients:
+            await client.wait_for_raised(set(ids), timeout=20)
+            client.assert_in_order_without_duplicates()
+            await client.stop()
+    finally:
+        nginx.stop()
