@@ -16,7 +16,7 @@ from app.alarm.models import Alarm, AlarmEvent
 from app.auth import service as auth_service
 from app.auth.service import Principal
 from app.db import commit, utcnow
-from app.errors import AppError
+from app.errors import AppError, is_unavailable
 from app.realtime import frames
 from app.realtime.connection import (
     CLOSE_HEARTBEAT_TIMEOUT,
@@ -29,6 +29,7 @@ from app.realtime.hub import Hub
 log = logging.getLogger(__name__)
 router = APIRouter()
 
+CLOSE_TRY_AGAIN = 1013
 AUTH_TIMEOUT_S = 5
 LIVE_HOLD_S = 1.0  # how long live frames wait for a possible `resume` after `hello`
 REPLAY_PAGE = 500
@@ -67,7 +68,14 @@ async def _authenticate(ws: WebSocket) -> Principal | None:
 @router.websocket("/ws")
 async def websocket_endpoint(ws: WebSocket) -> None:
     await ws.accept()
-    principal = await _authenticate(ws)
+    try:
+        principal = await _authenticate(ws)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        with contextlib.suppress(Exception):
+            await ws.close(CLOSE_TRY_AGAIN, "database unavailable")
+        return
     if principal is None:
         with contextlib.suppress(Exception):
             await ws.close(CLOSE_UNAUTHORIZED, "invalid or missing token")
