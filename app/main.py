@@ -7,10 +7,12 @@ from fastapi import APIRouter, FastAPI
 
 from app import db
 from app.alarm.router import router as alarm_router
+from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.config import Settings
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
+from app.incident.router import router as incident_router
 from app.middleware import BodySizeLimit
 from app.notify.dispatcher import Dispatcher
 from app.notify.router import router as notify_router
@@ -18,6 +20,9 @@ from app.org.router import router as org_router
 from app.realtime.bus import make_bus
 from app.realtime.hub import Hub
 from app.realtime.router import router as realtime_router
+from app.stats.router import router as stats_router
+from app.web import router as web
+from app.web.admin_api import router as web_admin_router
 
 API_PREFIX = "/api/v1"
 
@@ -64,9 +69,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.signing_key  # noqa: B018  (create the key file at start, not on first request)
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for router in (health_router, auth_router, org_router, alarm_router, realtime_router,
-                   notify_router):
+    for router in (health_router, auth_router, web_admin_router, org_router, alarm_router,
+                   incident_router, stats_router, audit_router, realtime_router, notify_router):
         api.include_router(router)
     app.include_router(api)
+    app.include_router(web.router)
+    app.mount(web.STATIC_URL, web.static_files(), name="web_static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -1,9 +1,13 @@
 """Every ORM model, imported once so the metadata is complete (for Alembic)."""
 
 from app.alarm.models import Alarm, AlarmDelivery, AlarmEvent, AlarmResponder
+from app.audit.models import AuditEntry
 from app.auth.models import Device, LoginToken, User
+from app.incident.models import Debrief, FollowUpTask, Incident
 from app.notify.models import Notification, TwilioCallback
 from app.org.models import Office, Room
+from app.stats.models import ReadinessPolicy
 
-__all__ = ["Alarm", "AlarmDelivery", "AlarmEvent", "AlarmResponder", "Device", "LoginToken",
-           "Notification", "Office", "Room", "TwilioCallback", "User"]
+__all__ = ["Alarm", "AlarmDelivery", "AlarmEvent", "AlarmResponder", "AuditEntry", "Debrief", "Device",
+           "FollowUpTask", "Incident", "LoginToken", "Notification", "Office", "ReadinessPolicy", "Room",
+           "TwilioCallback", "User"]

@@ -1,0 +1,122 @@
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.validation import Time, _no_nul
+
+Injury = Literal["none", "minor", "serious"]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000),
+                     AfterValidator(_no_nul)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+                  AfterValidator(_no_nul)]
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200),
+                      AfterValidator(_no_nul)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IncidentUpdate(Strict):
+    """The whole register entry (Working Environment Act § 5-1); PUT replaces it."""
+
+    occurred_at: Time = Field(description="When it happened.")
+    work_activity: LongText = Field("", description="The work being done.")
+    sequence_of_events: LongText = Field("", description="What happened, in order.")
+    presumed_causes: LongText = ""
+    injury: Injury = "none"
+    police_notified: bool = False
+    deviation_ref: Reference | None = Field(None, description="Reference in the deviation system.")
+    labour_inspection_notified_at: Time | None = Field(
+        None, description="§ 5-2: when the Labour Inspection was told of a serious injury.")
+    police_notified_at: Time | None = Field(
+        None, description="§ 5-2: when the police were told of a serious injury.")
+
+
+class PersonRef(BaseModel):
+    id: uuid.UUID
+    full_name: str
+
+
+class NotificationDuty(BaseModel):
+    """§ 5-2: a serious injury is reported at once to the Labour Inspection and the police."""
+
+    required: bool
+    labour_inspection_done: bool
+    police_done: bool
+    outstanding: bool
+
+
+class DebriefCreate(Strict):
+    scheduled_at: Time | None = None
+    participants: LongText = Field(min_length=1, description="The people involved, by name.")
+    notes: LongText = ""
+
+
+class DebriefUpdate(Strict):
+    scheduled_at: Time | None = None
+    held_at: Time | None = None
+    participants: LongText | None = Field(None, min_length=1)
+    notes: LongText | None = None
+
+
+class DebriefRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    alarm_id: uuid.UUID
+    scheduled_at: datetime | None
+    held_at: datetime | None
+    participants: str
+    notes: str
+    created_at: datetime
+    overdue: bool = False
+
+
+class TaskCreate(Strict):
+    title: Title
+    owner_id: uuid.UUID
+    due_at: Time | None = None
+
+
+class TaskUpdate(Strict):
+    title: Title | None = None
+    owner_id: uuid.UUID | None = None
+    due_at: Time | None = None
+    done: bool | None = None
+
+
+class TaskRead(BaseModel):
+    id: uuid.UUID
+    alarm_id: uuid.UUID
+    title: str
+    owner: PersonRef
+    due_at: datetime | None
+    done_at: datetime | None
+    created_at: datetime
+    overdue: bool
+
+
+class IncidentRead(BaseModel):
+    alarm_id: uuid.UUID
+    office_id: uuid.UUID
+    recorded: bool = Field(description="False until the register entry is first saved.")
+    occurred_at: datetime
+    work_activity: str
+    sequence_of_events: str
+    presumed_causes: str
+    injury: Injury
+    police_notified: bool
+    deviation_ref: str | None
+    labour_inspection_notified_at: datetime | None
+    police_notified_at: datetime | None
+    notification_duty: NotificationDuty
+    debrief_due_from: datetime = Field(description="One day after the alarm closed.")
+    debrief_due_by: datetime = Field(description="Three days after the alarm closed.")
+    debrief_overdue: bool = Field(description="No debrief held and the due date has passed.")
+    debriefs: list[DebriefRead]
+    tasks: list[TaskRead]
+    updated_at: datetime | None
+    updated_by: PersonRef | None

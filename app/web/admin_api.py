@@ -1,0 +1,77 @@
+"""User listing and changes the console needs beyond the contract's `POST /users`."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from app.auth.dependencies import AdminUser, CurrentUser
+from app.auth.models import ROLES, User
+from app.auth.schemas import Phone, Role, UserRead
+from app.db import SessionDep
+from app.errors import Forbidden, InvalidInput, NotFound
+from app.org.models import Office
+from app.validation import Name
+
+router = APIRouter(tags=["auth"])
+
+
+class UserAdminRead(UserRead):
+    is_active: bool
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: Name | None = None
+    roles: Annotated[list[Role], Field(min_length=1)] | None = None
+    office_id: uuid.UUID | None = None
+    phone: Phone = None
+    is_active: bool | None = None
+
+
+@router.get("/users", response_model=list[UserAdminRead])
+async def list_users(session: SessionDep, user: CurrentUser,
+                     office_id: uuid.UUID | None = None) -> list[User]:
+    """Users by name: an admin sees everyone (or one office's), a manager their office's."""
+    query = select(User).order_by(User.full_name)
+    if user.has_role("admin"):
+        if office_id is not None:
+            query = query.where(User.office_id == office_id)
+    elif user.has_role("manager"):
+        if office_id is not None and office_id != user.office_id:
+            raise Forbidden("managers see their own office only")
+        query = query.where(User.office_id == user.office_id)
+    else:
+        raise Forbidden("managers and admins only")
+    return list((await session.scalars(query)).all())
+
+
+@router.patch("/users/{user_id}", response_model=UserAdminRead)
+async def update_user(user_id: uuid.UUID, payload: UserUpdate, session: SessionDep,
+                      admin: AdminUser) -> User:
+    """Change a user's name, roles, office, phone, or disable them (admins only)."""
+    target = await session.get(User, user_id)
+    if target is None:
+        raise NotFound("no such user")
+    changes = payload.model_dump(exclude_unset=True)
+    for field in ("full_name", "roles", "is_active"):
+        if field in changes and changes[field] is None:
+            raise InvalidInput([{"field": field, "msg": "may not be null"}])
+    if changes.get("office_id") is not None and await session.get(Office, changes["office_id"]) is None:
+        raise InvalidInput([{"field": "office_id", "msg": "unknown office"}])
+    roles = changes.get("roles", target.roles)
+    office = changes.get("office_id", target.office_id)
+    if office is None and set(roles) - {"admin"}:
+        raise InvalidInput([{"field": "office_id",
+                             "msg": "staff, responders and managers need an office"}])
+    if target.id == admin.id and ("admin" not in roles or changes.get("is_active") is False):
+        raise InvalidInput([{"field": "roles", "msg": "you cannot remove your own admin access"}])
+    if "roles" in changes:
+        changes["roles"] = sorted(set(roles), key=ROLES.index)
+    for field, value in changes.items():
+        setattr(target, field, value)
+    await session.flush()
+    return target
