@@ -1,0 +1,1 @@
+"""The Trygg desktop client: a thin Qt layer over `trygg_client`."""
