@@ -75,12 +75,16 @@ def _check_times(payload: Any, alarm: Alarm, fields: tuple[str, ...]) -> None:
         raise InvalidInput(errors)
 
 
+async def _audit(session: AsyncSession, user: User, alarm: Alarm, action: str) -> None:
+    await audit_service.record(session, actor=user, action=action, object_type="incident",
+                               object_id=alarm.id, office_id=alarm.office_id)
+
+
 async def read(session: AsyncSession, *, alarm: Alarm, user: User) -> dict[str, Any]:
     """The incident as the API shows it; the read is written to the audit log."""
     require_follow_up_role(user, alarm)
     _require_followable(alarm)
-    await audit_service.record(session, actor=user, action="incident.read", object_type="incident",
-                               object_id=alarm.id, office_id=alarm.office_id)
+    await _audit(session, user, alarm, "incident.read")
     return await render(session, alarm=alarm)
 
 
@@ -157,6 +161,7 @@ async def save(session: AsyncSession, *, alarm: Alarm, user: User,
         setattr(incident, field, value)
     incident.updated_at, incident.updated_by_id = now, user.id
     await session.flush()
+    await _audit(session, user, alarm, "incident.update")
     return incident
 
 
@@ -170,6 +175,7 @@ async def add_debrief(session: AsyncSession, *, alarm: Alarm, user: User,
                       participants=payload.participants, notes=payload.notes, created_at=utcnow())
     session.add(debrief)
     await session.flush()
+    await _audit(session, user, alarm, "incident.update")
     return debrief
 
 
@@ -187,6 +193,7 @@ async def update_debrief(session: AsyncSession, *, alarm: Alarm, user: User,
     for field, value in changes.items():
         setattr(debrief, field, value)
     await session.flush()
+    await _audit(session, user, alarm, "incident.update")
     return debrief
 
 
@@ -200,6 +207,7 @@ async def add_task(session: AsyncSession, *, alarm: Alarm, user: User,
                         due_at=payload.due_at, created_at=utcnow())
     session.add(task)
     await session.flush()
+    await _audit(session, user, alarm, "incident.update")
     return task
 
 
@@ -221,4 +229,5 @@ async def update_task(session: AsyncSession, *, alarm: Alarm, user: User, task_i
     for field, value in changes.items():
         setattr(task, field, value)
     await session.flush()
+    await _audit(session, user, alarm, "incident.update")
     return task

@@ -226,7 +226,26 @@ async def test_unprotected_banner_when_server_stops_and_page_opens_offline(
     await expect(page.locator("#unprotected")).to_be_visible()
     await expect(page.locator("#unprotected")).to_contain_text("IKKE BESKYTTET")
     await shot(page, "phone-unprotected")
+    await expect(page.locator("#readiness")).to_be_hidden()
     # With the server gone the service worker still opens the page, which says it is unprotected.
     await page.reload()
     await expect(page.locator("#unprotected")).to_be_visible()
     await expect(page.locator("#raise")).to_be_visible()
+
+    # An alarm raised meanwhile is kept on the phone and sent once the server is back.
+    await hold(page, "#btn-red")
+    await expect(page.locator("#mine-body")).to_contain_text("Sender alarm")
+    pending = await page.evaluate("JSON.parse(localStorage.getItem('trygg.m.pending'))")
+    assert len(pending) == 1 and pending[0]["body"]["level"] == "red"
+    again = LiveServer(live.settings, port=live.port)
+    await again.start()
+    try:
+        await expect(page.locator("#unprotected")).to_be_hidden(timeout=20_000)
+        await expect(page.locator("#mine-body")).to_contain_text("Alarmen er mottatt")
+        async with httpx.AsyncClient(base_url=again.api_url) as client:
+            stored = await client.get(f"/alarms/{pending[0]['body']['id']}",
+                                      headers=org["staff"].headers)
+        assert stored.status_code == 200 and stored.json()["level"] == "red"
+        assert await page.evaluate("JSON.parse(localStorage.getItem('trygg.m.pending'))") == []
+    finally:
+        await again.stop()

@@ -27,6 +27,8 @@
     document.body.classList.toggle("is-unprotected", !up);
     $("#unprotected").hidden = up;
     show("conn", up);
+    // Without a connection the readiness figure is unknown; the unprotected banner says more.
+    if (!up) $("#readiness").hidden = true;
     if (up) flushPending();
   }
 
