@@ -150,6 +150,23 @@ def enroll(tmp_path) -> Callable:
     return _enroll
 
 
+def enroll_sync(site: Site, person: Person, home: Path):
+    """`enroll` for tests with no running loop (the Qt tests)."""
+    from trygg_client import ClientConfig
+
+    response = httpx.post(f"{site.server.api_url}/devices", headers=person.headers, timeout=10,
+                          json={"user_id": person.id, "kind": "desktop",
+                                "room_id": site.room["id"], "label": "desktop test"})
+    assert response.status_code == 201, response.text
+    device = response.json()
+    config = ClientConfig(server_url=site.server.server_url, token=device["token"],
+                          user_id=person.id, username=person.username, full_name=person.full_name,
+                          office_id=person.office_id, roles=person.roles, device_id=device["id"],
+                          room_id=site.room["id"])
+    config.save(home)
+    return config
+
+
 async def eventually(check: Callable[[], object], timeout: float = 15, step: float = 0.05):
     """Wait until `check()` is truthy; return its value."""
     deadline = asyncio.get_running_loop().time() + timeout

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.clients.conftest import HEARTBEAT_S
+from tests.clients.conftest import HEARTBEAT_S, enroll_sync
 from tests.conftest import skip_or_fail
 
 try:
@@ -24,22 +24,6 @@ except ImportError as exc:  # PySide6 (or its system libraries) missing
 def _need_qt():
     if QT_ERROR is not None:
         skip_or_fail(f"the desktop tests need PySide6: {QT_ERROR}")
-
-
-def enroll_sync(site, person, home: Path):
-    from trygg_client import ClientConfig
-
-    response = httpx.post(f"{site.server.api_url}/devices", headers=person.headers, timeout=10,
-                          json={"user_id": person.id, "kind": "desktop",
-                                "room_id": site.room["id"], "label": "desktop test"})
-    assert response.status_code == 201, response.text
-    device = response.json()
-    config = ClientConfig(server_url=site.server.server_url, token=device["token"],
-                          user_id=person.id, username=person.username, full_name=person.full_name,
-                          office_id=person.office_id, roles=person.roles, device_id=device["id"],
-                          room_id=site.room["id"])
-    config.save(home)
-    return config
 
 
 @pytest.fixture

@@ -97,6 +97,8 @@ class GlobalHotkeys:
             self.listener = None
             log.warning("global hotkeys are off: %s", self.error)
             return False
+        log.info("global hotkeys on: %s", ", ".join(
+            f"{name} {'+'.join(sorted(keys))}" for name, keys in self.detector.combos.items()))
         return True
 
     def stop(self) -> None:
