@@ -87,7 +87,7 @@ async def test_unprotected_within_two_heartbeats_of_losing_the_server_and_protec
     gone_at = loop.time()
     await eventually(lambda: told.state is Protection.UNPROTECTED, timeout=4 * HEARTBEAT_S)
     # Two intervals, plus slack for a busy machine.
-    assert loop.time() - gone_at <= 2 * HEARTBEAT_S + 1.5
+    assert loop.time() - gone_at <= 2 * HEARTBEAT_S + 2.5
 
     await site.server.start()
     await eventually(lambda: told.state is Protection.PROTECTED, timeout=20)
