@@ -11,8 +11,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test,bench]"
+$(STAMP): pyproject.toml clients/python/pyproject.toml clients/desktop/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test,bench]" -e clients/python -e "clients/desktop[test]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app tests bench clients
 
 bench: $(STAMP)
 	$(BIN)/python bench/fanout.py $(BENCH_ARGS)
