@@ -55,8 +55,9 @@ async def new_context(browser) -> AsyncIterator:
 
 
 def screenshot_path(name: str, database: str) -> Path | None:
-    """Where to keep a screenshot for the docs: from the SQLite run only, so runs agree."""
-    if database != "sqlite":
+    """Where to keep a screenshot for the docs. Only with TRYGG_TEST_SCREENSHOTS=1 (so a test
+    run leaves the tree clean), and from the SQLite run only."""
+    if os.environ.get("TRYGG_TEST_SCREENSHOTS") != "1" or database != "sqlite":
         return None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / f"web-{name}.png"

@@ -102,8 +102,17 @@ async def console_login(context, server, person):
 
 
 async def test_manager_console_follows_alarm_live_and_records_the_incident(
-        server, fresh_org, api, new_context, shot):
+        server, fresh_org, api, new_context, shot, connect):
     org = fresh_org
+    phone = (await api.post("/devices", json={"user_id": org["responder"].id, "kind": "mobile",
+                                              "label": "Runes telefon"},
+                            headers=org["responder"].headers)).json()
+    desk = (await api.post("/devices", json={"user_id": org["staff"].id, "kind": "desktop",
+                                             "room_id": org.room["id"], "label": "PC skranke"},
+                           headers=org.admin_headers)).json()
+    await api.post("/alarms", json={"level": "yellow", "mode": "test"},
+                   headers=bearer(desk["token"]))
+    await connect(phone["token"])
     page = await console_login(await new_context(), server, org["manager"])
     await expect(page.locator("#board-empty")).to_be_visible()
     await asyncio.sleep(0.5)  # let the board's socket say hello
@@ -164,7 +173,9 @@ async def test_manager_console_follows_alarm_live_and_records_the_incident(
     await page.goto(server.base_url + "/console/alarms")
     await expect(page.locator(f"#alarms tr[data-alarm-id='{alarm_id}']")).to_be_visible()
     await page.select_option("#f-level", "yellow")
+    await page.select_option("#f-mode", "real")
     await page.click("#filters button[type=submit]")
+    await expect(page.locator("#alarms tbody tr")).to_have_count(1)
     await shot(page, "console-alarms")
     async with page.expect_download() as info:
         await page.click("#export")
@@ -180,6 +191,8 @@ async def test_manager_console_follows_alarm_live_and_records_the_incident(
     await shot(page, "console-stats", full_page=True)
     await page.goto(server.base_url + "/console/readiness")
     await expect(page.locator("#r-responders")).to_contain_text(org["responder"].full_name)
+    await expect(page.locator("#r-devices")).to_contain_text("Runes telefon")
+    await expect(page.locator("#r-devices")).to_contain_text("Test forfalt")
     await shot(page, "console-readiness")
 
 
