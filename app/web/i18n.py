@@ -76,6 +76,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "m_your_alarm": ("Din alarm", "Your alarm"),
     "m_silent_sent": ("Sendt.", "Sent."),
     "m_dismiss": ("Lukk", "Dismiss"),
+    "m_upgrade": ("Oppgrader til rød – akutt fare", "Upgrade to red – danger"),
+    "m_call_112": ("Ingen har svart ennå. Ring 112", "Nobody has answered yet. Call 112"),
     "m_incoming": ("Alarmer", "Alarms"),
     "m_no_alarms": ("Ingen aktive alarmer.", "No active alarms."),
     "m_im_coming": ("Jeg kommer", "I'm coming"),

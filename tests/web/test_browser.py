@@ -79,12 +79,15 @@ async def test_staff_holds_red_responder_answers_raiser_sees_who_is_coming(
     assert [e["data"]["channel"] for e in delivered] == ["websocket"]
 
 
-async def test_false_alarm_cancel_shows_cancelled_to_responder(server, fresh_org, new_context):
+async def test_raiser_upgrades_then_cancels_and_responder_sees_both(server, fresh_org, new_context):
     org = fresh_org
     responder_page = await phone_login(await new_context(PHONE), server, org["responder"])
     staff_page = await phone_login(await new_context(PHONE), server, org["staff"])
     await hold(staff_page, "#btn-yellow")
     await expect(responder_page.locator("#alarm-list .card")).to_contain_text("Trenger bistand")
+    await staff_page.click("#upgrade")
+    await expect(responder_page.locator("#alarm-list .card")).to_contain_text("Oppgradert til rød")
+    await expect(staff_page.locator("#upgrade")).to_be_hidden()
     await staff_page.click("#false-alarm")
     await expect(staff_page.locator("#mine-body")).to_contain_text("Avlyst")
     await expect(responder_page.locator("#alarm-list .card")).to_contain_text("Avlyst – sjekk likevel")

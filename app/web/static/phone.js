@@ -168,6 +168,14 @@
     renderMine();
   }
 
+  $("#upgrade").addEventListener("click", async () => {
+    if (!S.mine || S.pending.some((p) => p.body.id === S.mine.id)) return;
+    try {
+      S.mine = mergeMine(await api("POST", `/alarms/${S.mine.id}/upgrade`, {token: S.device.token, body: {level: "red"}}));
+    } catch (err) { /* already red or closed: the next event shows the state */ }
+    renderMine();
+  });
+
   $("#false-alarm").addEventListener("click", () => {
     if (!S.mine) return;
     const pending = S.pending.find((p) => p.body.id === S.mine.id);
@@ -191,6 +199,9 @@
     $("#false-alarm").hidden = !canCancel;
     if (canCancel) setTimeout(renderMine, CANCEL_WINDOW_MS - (Date.now() - S.mineRaisedAt) + 50);
     $("#mine").className = a.silent ? "mine silent" : `mine level-${a.level}`;
+    $("#upgrade").hidden = !(a.level === "yellow" && ["active", "responding"].includes(a.status));
+    // Escalated with nobody coming: the product asks the raiser's client to prompt for 112.
+    $("#call-112").hidden = !(a.escalated && a.status === "active");
     const lines = [];
     if (a.status === "sending") lines.push(h("p", {class: "sending", text: a.silent ? "…" : t("m_sending")}));
     else if (a.silent) lines.push(h("p", {text: t("m_silent_sent") + " " + comingList(a)}));
@@ -229,7 +240,11 @@
 
   function onAlarm(alarm, eventType) {
     if (S.me && alarm.raised_by.id === S.me.id) {
-      if (S.mine && S.mine.id === alarm.id) { S.mine = mergeMine(alarm); renderMine(); }
+      if (S.mine && S.mine.id === alarm.id) {
+        const escalated = S.mine.escalated || eventType === "alarm.escalated";
+        S.mine = Object.assign(mergeMine(alarm), {escalated});
+        renderMine();
+      }
       else if (!S.mine && ["active", "responding"].includes(alarm.status)) { S.mine = mergeMine(alarm); renderMine(); }
       return;
     }
