@@ -59,3 +59,17 @@ class ServerProcess:
         done = subprocess.run([TRYGG, *args], env=self.env, capture_output=True, text=True,
                               timeout=60, check=True)
         return done.stdout.strip()
+
+
+async def wait_for_port(port: int, proc: subprocess.Popen, what: str) -> None:
+    """Wait until `proc` listens on 127.0.0.1:`port`; fail if it exits or takes over 5 s."""
+    for _ in range(100):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{what} exited with {proc.returncode}") from None
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{what} did not start")

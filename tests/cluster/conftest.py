@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import PG_URL, create_pg_database, drop_pg_database, free_port, skip_or_fail
-from tests.process import ServerProcess
+from tests.process import ServerProcess, wait_for_port
 
 REDIS_URL = os.environ.get("TRYGG_TEST_REDIS_URL")
 SECRET = "cluster-secret-key-" + "z" * 32
@@ -104,14 +104,7 @@ class PrivateRedis:
             [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
              "--appendonly", "no", "--dir", str(self.dir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
-                return
-            except OSError:
-                await asyncio.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+        await wait_for_port(self.port, self.proc, "redis-server")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

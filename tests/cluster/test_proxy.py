@@ -1,6 +1,5 @@
 """deploy/nginx.conf in front of two real servers: REST, the WebSocket, and fail-over."""
 
-import asyncio
 import re
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ from tests.cluster.stream import ResumingClient
 from tests.cluster.test_cluster import raise_with_retry
 from tests.conftest import free_port, skip_or_fail
 from tests.helpers import make_org
+from tests.process import wait_for_port
 
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
 
@@ -37,17 +37,8 @@ class Nginx:
         self.proc = subprocess.Popen(
             [shutil.which("nginx"), "-p", str(self.prefix), "-c", str(self.conf),
              "-g", f"daemon off; pid {self.prefix / 'nginx.pid'}; error_log stderr;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        for _ in range(100):
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(self.proc.stderr.read().decode()) from None
-                await asyncio.sleep(0.05)
-        raise RuntimeError("nginx did not start")
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await wait_for_port(self.port, self.proc, "nginx")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
