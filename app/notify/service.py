@@ -56,7 +56,8 @@ async def _queue(session: AsyncSession, alarm: Alarm, people: Sequence[User], *,
             continue
         done.add(person.id)
         if kind == "sms":
-            body = texts.alarm_sms(**context, raised_at=alarm.raised_at)
+            body = texts.alarm_sms(**context, raised_at=alarm.raised_at,
+                                   link=f"{public_url.rstrip('/')}/m/")
             validity = SMS_VALIDITY_S
         else:
             gather = (f"{public_url.rstrip('/')}/api/v1/twilio/voice/gather"

@@ -40,14 +40,17 @@ def local_time(at: datetime) -> str:
 
 
 def alarm_sms(*, level: str, mode: str, office: str, room: str | None, raiser: str,
-              raised_at: datetime) -> str:
-    """One segment where it can: level, office, room, raiser, time, and how to answer."""
+              raised_at: datetime, link: str | None = None) -> str:
+    """One segment where it can: level, office, room, raiser, time, how to answer, and a link
+    to the phone page that shows the open alarms (dropped first when space runs out)."""
     prefix = DRILL_PREFIX if mode == "drill" else ""
     place = f"{office}, {room}" if room else office
     tail = "Svar 1 = Jeg kommer."
     head = f"{prefix}{HEADLINES[level]}. {place}."
     who = f" Fra {raiser} kl {local_time(raised_at)}."
     text = f"{head}{who} {tail}"
+    if link and len(linked := f"{text} {link}") <= sms_limit(linked):
+        return linked
     if len(text) <= sms_limit(text):
         return text
     # Shorten the name first, then the place; the level and the answer always stay.

@@ -32,6 +32,7 @@ async def test_red_alarm_texts_every_responder_with_a_phone(
         assert params["Body"].startswith("RØD ALARM: Akutt fare, ring 112.")
         assert org.office["name"] in params["Body"] and "Samtalerom 2" in params["Body"]
         assert "Stine Staff" in params["Body"]
+        assert params["Body"].endswith(f"Svar 1 = Jeg kommer. {sms_server.base_url}/m/")
         assert len(params["Body"]) <= 160
     await asyncio.sleep(0.3)
     events = (await timeline(sms_api, alarm["id"], org.staff))["events"]
