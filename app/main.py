@@ -17,9 +17,9 @@ from app.middleware import BodySizeLimit
 from app.notify.dispatcher import Dispatcher
 from app.notify.router import router as notify_router
 from app.org.router import router as org_router
+from app.realtime import router as realtime
 from app.realtime.bus import make_bus
 from app.realtime.hub import Hub
-from app.realtime.router import router as realtime_router
 from app.stats.router import router as stats_router
 from app.web import router as web
 from app.web.admin_api import router as web_admin_router
@@ -70,9 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     for router in (health_router, auth_router, web_admin_router, org_router, alarm_router,
-                   incident_router, stats_router, audit_router, realtime_router, notify_router):
+                   incident_router, stats_router, audit_router, notify_router):
         api.include_router(router)
     app.include_router(api)
+    app.router.routes.append(realtime.route(API_PREFIX))
     app.include_router(web.router)
     app.mount(web.STATIC_URL, web.static_files(), name="web_static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -18,6 +18,7 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from app import migrations
+from app.cli import UVICORN_OPTIONS
 from app.config import Settings
 from app.main import create_app
 from tests.helpers import Org, WsClient, make_org
@@ -99,7 +100,8 @@ class LiveServer:
         self.settings = settings
         self.app = create_app(settings)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning",
-                                ws_per_message_deflate=False, lifespan="on")
+                                ws=UVICORN_OPTIONS["ws"], ws_per_message_deflate=False,
+                                lifespan="on")
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task | None = None
         self.port = 0

@@ -34,15 +34,15 @@ async def raise_alarm(payload: AlarmCreate, request: Request, response: Response
                       session: SessionDep, principal: CurrentPrincipal) -> dict:
     """Store an alarm, its tier-0 texts and its escalation deadline; the office's responders
     are notified once it is committed."""
-    alarm, created = await service.raise_alarm(session, principal=principal, payload=payload)
-    if created:
-        state = request.app.state
-        await notify_service.on_alarm_raised(
-            session, alarm=alarm, online=state.hub.online_users(alarm.office_id),
-            sms_enabled=state.settings.sms_enabled, public_url=state.settings.public_url)
-    else:
+    alarm, raised = await service.raise_alarm(session, principal=principal, payload=payload)
+    if raised is None:
         response.status_code = status.HTTP_200_OK
-    return await events.snapshot(session, alarm)
+        return await events.snapshot(session, alarm)
+    state = request.app.state
+    await notify_service.on_alarm_raised(
+        session, alarm=alarm, online=state.hub.online_users(alarm.office_id),
+        sms_enabled=state.settings.sms_enabled, public_url=state.settings.public_url)
+    return raised.alarm_snapshot
 
 
 @router.get("/alarms", response_model=AlarmPage)

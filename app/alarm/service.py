@@ -3,7 +3,7 @@
 import base64
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,7 @@ from app.auth.service import Principal
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.notify import service as notify_service
-from app.org.models import Room
+from app.org.models import Office, Room
 
 OFFICE_ROLES = ("responder", "manager")
 
@@ -57,9 +57,10 @@ def _is_office_member(user: User, alarm: Alarm, *roles: str) -> bool:
 
 async def raise_alarm(
     session: AsyncSession, *, principal: Principal, payload: AlarmCreate
-) -> tuple[Alarm, bool]:
-    """Store a new alarm and its `alarm.raised` event. Returns (alarm, created); a retry with
-    the same id by the same user returns the stored alarm and writes nothing."""
+) -> tuple[Alarm, AlarmEvent | None]:
+    """Store a new alarm, its escalation deadline and its `alarm.raised` event. Returns the
+    alarm and that event; a retry with the same id by the same user returns the stored alarm
+    and no event, and writes nothing."""
     user = principal.user
     if not user.has_role("staff"):
         raise Forbidden("raising an alarm needs the staff role")
@@ -71,7 +72,7 @@ async def raise_alarm(
         if existing is not None:
             if existing.raised_by_id != user.id:
                 raise Conflict("this alarm id is taken", code="alarm_id_taken")
-            return existing, False
+            return existing, None
 
     device: Device | None = principal.device
     room_id = payload.room_id
@@ -83,6 +84,7 @@ async def raise_alarm(
         room_id = device.room_id
 
     now = utcnow()
+    office = await session.get(Office, user.office_id)
     alarm = Alarm(
         id=payload.id or uuid.uuid4(),
         office_id=user.office_id,
@@ -96,19 +98,22 @@ async def raise_alarm(
         location_note=payload.location_note or None,
         position=payload.position.model_dump() if payload.position else None,
         raised_at=now,
+        # A function test never escalates; anything else climbs if nobody answers in time.
+        next_escalation_at=(None if payload.mode == "test"
+                            else now + timedelta(seconds=office.ack_timeout_s)),
     )
     session.add(alarm)
     if device is not None:
         device.last_seen_at = now
         if payload.mode == "test":
             device.last_test_at = now
-    await events.log_event(
+    event = await events.log_event(
         session, alarm=alarm, type="alarm.raised", actor=user,
         data={"level": alarm.level, "mode": alarm.mode, "silent": alarm.silent,
               "room_id": str(room_id) if room_id else None,
               "device_id": str(device.id) if device else None},
     )
-    return alarm, True
+    return alarm, event
 
 
 async def acknowledge(session: AsyncSession, *, alarm: Alarm, user: User,

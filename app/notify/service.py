@@ -76,14 +76,9 @@ async def _queue(session: AsyncSession, alarm: Alarm, people: Sequence[User], *,
 
 async def on_alarm_raised(session: AsyncSession, *, alarm: Alarm, online: Collection[uuid.UUID],
                           sms_enabled: bool, public_url: str) -> None:
-    """Tier 0, and the first escalation deadline. A function test texts nobody and never
-    escalates; a red alarm texts every responder with a phone, a yellow one those offline."""
-    if alarm.mode == "test":
-        return
-    office = await session.get(Office, alarm.office_id)
-    alarm.escalation_tier = 0
-    alarm.next_escalation_at = alarm.raised_at + timedelta(seconds=office.ack_timeout_s)
-    if not sms_enabled:
+    """Tier 0: a red alarm texts every responder with a phone, a yellow one those with no live
+    connection; a function test texts nobody."""
+    if alarm.mode == "test" or not sms_enabled:
         return
     responders = await _office_people(session, alarm.office_id, "responder")
     if alarm.level == "yellow":

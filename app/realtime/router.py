@@ -7,13 +7,15 @@ import logging
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import WebSocket, WebSocketDisconnect
 from sqlalchemy import and_, func, or_, select
+from starlette.routing import WebSocketRoute
 
 from app.alarm import service as alarm_service
 from app.alarm.events import bus_record
 from app.alarm.models import Alarm, AlarmEvent
 from app.auth import service as auth_service
+from app.auth.models import User
 from app.auth.service import Principal
 from app.db import commit, utcnow
 from app.errors import AppError, is_unavailable
@@ -27,7 +29,6 @@ from app.realtime.connection import (
 from app.realtime.hub import Hub
 
 log = logging.getLogger(__name__)
-router = APIRouter()
 
 CLOSE_TRY_AGAIN = 1013
 AUTH_TIMEOUT_S = 5
@@ -65,7 +66,6 @@ async def _authenticate(ws: WebSocket) -> Principal | None:
         return principal
 
 
-@router.websocket("/ws")
 async def websocket_endpoint(ws: WebSocket) -> None:
     await ws.accept()
     try:
@@ -101,8 +101,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         if readiness is not None:
             await ws.send_text(readiness)
         conn.sent_seq = newest
-        conn.sender = asyncio.create_task(_send_loop(ws, conn, user))
-        await _receive_loop(ws, conn, user, interval)
+        del user, principal  # the connection keeps ids only, not ORM objects
+        conn.sender = asyncio.create_task(_send_loop(ws, conn))
+        await _receive_loop(ws, conn, interval)
     except WebSocketDisconnect:
         pass
     except Exception:
@@ -118,11 +119,12 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                 await ws.close(conn.close_code)
 
 
-async def _receive_loop(ws: WebSocket, conn: Connection, user: Any, interval: int) -> None:
+async def _receive_loop(ws: WebSocket, conn: Connection, interval: int) -> None:
     hub: Hub = ws.app.state.hub
     while conn.close_code is None:
         try:
-            message = await asyncio.wait_for(ws.receive(), timeout=2 * interval)
+            async with asyncio.timeout(2 * interval):
+                message = await ws.receive()
         except TimeoutError:
             # Silent for two intervals: no longer online, and closed.
             hub.drop(conn, CLOSE_HEARTBEAT_TIMEOUT)
@@ -156,14 +158,14 @@ async def _receive_loop(ws: WebSocket, conn: Connection, user: Any, interval: in
             elif not conn.offer(Resume(after)):
                 hub.drop(conn, conn.close_code or 4429)
         elif kind == "received":
-            await _record_received(ws, conn, user, frame.get("alarm_id"))
+            await _record_received(ws, conn, frame.get("alarm_id"))
         elif kind == "auth":
             continue
         else:
             conn.offer((0, frames.error_frame("unknown_type", f"unknown frame type {kind!r}")))
 
 
-async def _record_received(ws: WebSocket, conn: Connection, user: Any, alarm_id: Any) -> None:
+async def _record_received(ws: WebSocket, conn: Connection, alarm_id: Any) -> None:
     try:
         alarm_uuid = uuid.UUID(str(alarm_id))
     except ValueError:
@@ -172,6 +174,7 @@ async def _record_received(ws: WebSocket, conn: Connection, user: Any, alarm_id:
     async with ws.app.state.sessionmaker() as session:
         session.info["publish"] = ws.app.state.hub.publish_events
         try:
+            user = await session.get(User, conn.user_id)
             alarm = await alarm_service.get_visible(session, alarm_id=alarm_uuid, user=user)
             if alarm.raised_by_id != user.id:
                 await alarm_service.record_delivery(session, alarm=alarm, user=user,
@@ -182,17 +185,18 @@ async def _record_received(ws: WebSocket, conn: Connection, user: Any, alarm_id:
             conn.offer((0, frames.error_frame(exc.code, str(exc.detail))))
 
 
-async def _send_loop(ws: WebSocket, conn: Connection, user: Any) -> None:
+async def _send_loop(ws: WebSocket, conn: Connection) -> None:
     try:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(conn.heard.wait(), LIVE_HOLD_S)
+            async with asyncio.timeout(LIVE_HOLD_S):
+                await conn.heard.wait()
         conn.heard.set()
         if conn.early_resume is not None:
-            await _replay(ws, conn, user, conn.early_resume)
+            await _replay(ws, conn, conn.early_resume)
         while True:
             item = await conn.queue.get()
             if isinstance(item, Resume):
-                await _replay(ws, conn, user, item.after_seq)
+                await _replay(ws, conn, item.after_seq)
                 continue
             seq, text = item
             if seq and seq <= conn.sent_seq:
@@ -208,10 +212,10 @@ async def _send_loop(ws: WebSocket, conn: Connection, user: Any) -> None:
         raise
 
 
-async def _replay(ws: WebSocket, conn: Connection, user: Any, after: int) -> None:
+async def _replay(ws: WebSocket, conn: Connection, after: int) -> None:
     """Send every visible event after `after` from the database, in order; the live frames
     queued meanwhile follow, without duplicates."""
-    visible = [Alarm.raised_by_id == user.id]
+    visible = [Alarm.raised_by_id == conn.user_id]
     if conn.receives_office:
         visible.append(and_(AlarmEvent.office_id == conn.office_id, Alarm.mode != "test"))
     cursor = after
@@ -230,3 +234,8 @@ async def _replay(ws: WebSocket, conn: Connection, user: Any, after: int) -> Non
         if len(rows) < REPLAY_PAGE:
             break
     conn.sent_seq = max(conn.sent_seq, cursor)
+
+
+def route(prefix: str) -> WebSocketRoute:
+    """A plain Starlette route: no per-connection dependency machinery to keep in memory."""
+    return WebSocketRoute(f"{prefix}/ws", websocket_endpoint, name="websocket")
