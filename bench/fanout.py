@@ -47,6 +47,7 @@ from servers import (
     ServerFailed,
     ServerProcess,
     Target,
+    TryggClusterServer,
     TryggServer,
     process_tree,
     rss_kib,
@@ -67,8 +68,11 @@ SCENARIOS = {
     "a": Scenario("a", 1_000, 2_000, "1,000 recipients + 2,000 idle", p99_ratio_target=1.3),
     "b": Scenario("b", 10_000, 0, "10,000 recipients", p99_ratio_target=1.5),
     "c": Scenario("c", 20, 5_000, "20 recipients among 5,000 idle", p99_ms_target=10.0),
+    # For several processes (--servers trygg-cluster): an office of recipients and as many
+    # idle clients as the machine holds, spread over the processes.
+    "d": Scenario("d", 1_000, 10_000, "1,000 recipients + 10,000 idle"),
 }
-QUICK_SIZES = {"a": (200, 400), "b": (2_000, 0), "c": (20, 1_000)}
+QUICK_SIZES = {"a": (200, 400), "b": (2_000, 0), "c": (20, 1_000), "d": (200, 1_000)}
 MEMORY_TARGET_KIB = 24.0
 POST_P99_TARGET_MS = 15.0
 
@@ -113,6 +117,15 @@ async def settle_rss(pid: int, settle_s: float) -> int:
     return rss_kib(pid)
 
 
+async def open_spread(fleet: Fleet, target: Target, token: str, count: int,
+                      recipient: bool) -> None:
+    """Open `count` connections, spread evenly over the target's processes."""
+    urls = target.ws_urls or (target.ws_url,)
+    for index, url in enumerate(urls):
+        share = count // len(urls) + (1 if index < count % len(urls) else 0)
+        await fleet.open(url, token, share, recipient=recipient)
+
+
 async def measure(target: Target, scenario: Scenario, args: argparse.Namespace,
                   raiser: Raiser) -> Result:
     result = Result(scenario.name, target.label, scenario.recipients, scenario.idle)
@@ -124,12 +137,12 @@ async def measure(target: Target, scenario: Scenario, args: argparse.Namespace,
         if args.heartbeat:
             heartbeat = asyncio.create_task(fleet.heartbeat())
         started = time.monotonic()
-        await fleet.open(target.ws_url, target.recipient_token, scenario.recipients, recipient=True)
+        await open_spread(fleet, target, target.recipient_token, scenario.recipients, True)
         result.open_s = time.monotonic() - started
         result.rss_recipients_kib = await settle_rss(target.pid, args.settle)
         if scenario.idle:
             started = time.monotonic()
-            await fleet.open(target.ws_url, target.idle_token, scenario.idle, recipient=False)
+            await open_spread(fleet, target, target.idle_token, scenario.idle, False)
             result.open_s += time.monotonic() - started
             result.rss_idle_kib = await settle_rss(target.pid, args.settle)
 
@@ -297,15 +310,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description="Alarm fan-out benchmark: trygg against a minimal baseline server."
     )
     arg = parser.add_argument
-    arg("--scenario", choices=("all", "a", "b", "c", "custom"), default="all",
+    arg("--scenario", choices=("all", "a", "b", "c", "d", "custom"), default="all",
         help="a: 1,000 recipients + 2,000 idle; b: 10,000 recipients; c: 20 recipients among "
-             "5,000 idle; custom: --recipients/--idle (default: %(default)s)")
+             "5,000 idle; d: 1,000 recipients + 10,000 idle (for trygg-cluster); custom: "
+             "--recipients/--idle (default: %(default)s)")
     arg("--quick", action="store_true",
         help="smaller sizes (a: 200+400, b: 2,000, c: 20+1,000) and 50 alarms per run")
     arg("--recipients", type=int, default=100, help="for --scenario custom (%(default)s)")
     arg("--idle", type=int, default=0, help="for --scenario custom (%(default)s)")
     arg("--servers", default="baseline,trygg",
-        help="comma-separated, run in this order (default: %(default)s)")
+        help="comma-separated, run in this order: baseline, trygg (one process, SQLite), "
+             "trygg-cluster (--processes processes on PostgreSQL and Redis) "
+             "(default: %(default)s)")
+    arg("--processes", type=int, default=2, help="for trygg-cluster (%(default)s)")
+    arg("--database-url", default=os.environ.get(
+        "TRYGG_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"),
+        help="for trygg-cluster: a PostgreSQL URL whose server gets a fresh database")
+    arg("--redis-url", default=os.environ.get("TRYGG_BENCH_REDIS_URL",
+                                              "redis://127.0.0.1:6379/0"),
+        help="for trygg-cluster: the Redis bus")
     arg("--alarms", type=int, default=None,
         help="measured alarms per run (default: 200, or 50 with --quick)")
     arg("--warmup", type=int, default=5, help="unmeasured alarms first (%(default)s)")
@@ -385,7 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     raiser = Raiser()
     scenarios = chosen_scenarios(args)
     servers = [s.strip() for s in args.servers.split(",") if s.strip()]
-    unknown = set(servers) - {"baseline", "trygg"}
+    unknown = set(servers) - {"baseline", "trygg", "trygg-cluster"}
     if unknown:
         sys.exit(f"unknown servers: {', '.join(sorted(unknown))}")
     raise_fd_limit(max(sc.recipients + sc.idle for sc in scenarios) + 256)
@@ -404,9 +427,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for name in servers:
                     rundir = workdir / f"{sc.name}-{name}"
                     rundir.mkdir()
-                    server: ServerProcess = (BaselineServer(rundir) if name == "baseline"
-                                             else TryggServer(rundir, trygg_command,
-                                                              args.trygg_env))
+                    server: ServerProcess
+                    if name == "baseline":
+                        server = BaselineServer(rundir)
+                    elif name == "trygg-cluster":
+                        server = TryggClusterServer(
+                            rundir, trygg_command, args.trygg_env, processes=args.processes,
+                            database_url=args.database_url, redis_url=args.redis_url)
+                    else:
+                        server = TryggServer(rundir, trygg_command, args.trygg_env)
                     try:
                         target = server.start()
                         result = runner.run(measure(target, sc, args, raiser))

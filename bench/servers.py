@@ -37,6 +37,7 @@ class Target:
     recipient_token: str
     idle_token: str
     raiser_token: str
+    ws_urls: tuple[str, ...] = ()  # several processes: connections are spread over these
 
 
 class ServerProcess:
@@ -142,8 +143,11 @@ class TryggServer(ServerProcess):
         port = free_port()
         self._spawn(self.command + ["serve", "--host", HOST, "--port", str(port)], env)
         self._wait_healthy(port)
-        assert self.proc is not None
+        return self._setup(port)
 
+    def _setup(self, port: int) -> Target:
+        """Two offices and three users, made through the REST API of the server at `port`."""
+        assert self.proc is not None
         admin = login(port, "bench-admin")
         office_a = expect(api(port, "POST", "/api/v1/offices", {"name": "Bench recipients"}, admin))
         office_b = expect(api(port, "POST", "/api/v1/offices", {"name": "Bench idle"}, admin))
@@ -274,3 +278,59 @@ class CpuMeter:
         ticks = os.sysconf("SC_CLK_TCK")
         other = (busy - self.start[0]) - (ours - self.start[1])
         return max(0.0, other / ticks / elapsed) if elapsed > 0 else 0.0
+
+
+class TryggClusterServer(TryggServer):
+    """Several `trygg serve` processes on one fresh PostgreSQL database and one Redis bus,
+    under one parent process (so /proc sums their memory and CPU). The alarms are raised on the
+    first process; the connections are spread evenly over all of them."""
+
+    label = "trygg-2p"
+
+    def __init__(self, workdir: Path, command: Sequence[str], extra_env: dict[str, str] | None,
+                 *, processes: int, database_url: str, redis_url: str) -> None:
+        super().__init__(workdir, command, extra_env)
+        self.processes = processes
+        self.label = f"trygg-{processes}p"
+        self.admin_url = database_url
+        self.database = f"trygg_bench_{os.getpid()}_{int(time.time())}"
+        self.redis_url = redis_url
+
+    def _psql(self, sql: str) -> None:
+        url = self.admin_url.replace("postgresql+asyncpg://", "postgresql://")
+        subprocess.run(["psql", url, "-q", "-c", sql], check=True, capture_output=True,
+                       timeout=60)
+
+    def start(self) -> Target:
+        self._psql(f'CREATE DATABASE "{self.database}"')
+        base = self.admin_url.rsplit("/", 1)[0]
+        separator = "&" if "?" in self.redis_url else "?"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TRYGG_")}
+        env.update(
+            TRYGG_DATA_DIR=str(self.workdir),
+            TRYGG_DATABASE_URL=f"{base}/{self.database}",
+            TRYGG_BUS_URL=f"{self.redis_url}{separator}channel={self.database}",
+            TRYGG_SECRET_KEY="bench-secret-key-" + "b" * 32,
+        )
+        env.update(self.extra_env)
+        self._cli(["db", "upgrade"], env)
+        self._cli(["user", "create", "bench-admin", "--password", PASSWORD, "--role", "admin",
+                   "--name", "Bench Admin"], env)
+        ports = [free_port() for _ in range(self.processes)]
+        trygg = " ".join(self.command)
+        script = " ".join(f"{trygg} serve --host {HOST} --port {port} &" for port in ports)
+        self._spawn(["sh", "-c", f"{script} wait"], env)
+        for port in ports:
+            self._wait_healthy(port)
+        single = self._setup(ports[0])
+        return Target(
+            label=self.label, pid=single.pid, ws_url=single.ws_url, http_port=ports[0],
+            recipient_token=single.recipient_token, idle_token=single.idle_token,
+            raiser_token=single.raiser_token,
+            ws_urls=tuple(f"ws://{HOST}:{port}/api/v1/ws" for port in ports),
+        )
+
+    def stop(self) -> None:
+        super().stop()
+        with contextlib.suppress(Exception):
+            self._psql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
