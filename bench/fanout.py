@@ -464,6 +464,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print_table(results)
     print_targets(results, scenarios)
+    if args.quick and any(r.server == "trygg" and r.fanout_ms for r in results):
+        print("  (the targets are set for the full sizes: at --quick sizes they only hint)")
     if args.json:
         write_json(args.json, results)
     return 1 if interrupted or any(r.error for r in results) else 0

@@ -43,7 +43,7 @@ def raiser_main(conn: Any) -> None:
                 client.close()
             client = None
             continue
-        _, method, path, body = msg
+        _, n, method, path, body = msg
         try:
             # A connection idle for a while may be closed by the server's keep-alive timeout:
             # open a fresh one before timing rather than retry inside the timed request.
@@ -60,12 +60,12 @@ def raiser_main(conn: Any) -> None:
             data = resp.read()
             t1 = now_ns()
             last_used = time.monotonic()
-            conn.send((t0, t1, resp.status, data[:300].decode(errors="replace")))
+            conn.send((n, t0, t1, resp.status, data[:300].decode(errors="replace")))
         except Exception as exc:  # noqa: BLE001 - reported to the generator, which gives up
             if client is not None:
                 client.close()
             client = None
-            conn.send((0, 0, 0, repr(exc)))
+            conn.send((n, 0, 0, 0, repr(exc)))
 
 
 class Raiser:
@@ -75,23 +75,29 @@ class Raiser:
         self.proc = ctx.Process(target=raiser_main, args=(child,), daemon=True)
         self.proc.start()
         child.close()
+        self.sent = 0
 
     def set_target(self, port: int, token: str) -> None:
         self.pipe.send(("target", port, token))
 
     async def request(self, method: str, path: str, body: dict[str, Any], timeout_s: float
                       ) -> tuple[int, int, int, str]:
+        """Have the helper send one request. Returns (send time, response time, status, the
+        body's start); a reply to an earlier request that timed out is skipped."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[tuple[int, int, int, str]] = loop.create_future()
         fd = self.pipe.fileno()
+        self.sent += 1
+        number = self.sent
 
         def readable() -> None:
-            loop.remove_reader(fd)
-            if not fut.done():
-                fut.set_result(self.pipe.recv())
+            while self.pipe.poll():
+                n, *reply = self.pipe.recv()
+                if n == number and not fut.done():
+                    fut.set_result(tuple(reply))
 
         loop.add_reader(fd, readable)
-        self.pipe.send(("http", method, path, json.dumps(body).encode()))
+        self.pipe.send(("http", number, method, path, json.dumps(body).encode()))
         try:
             return await asyncio.wait_for(fut, timeout_s)
         finally:
@@ -119,6 +125,8 @@ class Watch:
         self.first = 0
         self.last = 0
         self.done = asyncio.Event()
+        if expected <= 0:
+            self.done.set()
 
 
 class TappedConnection(ClientConnection):
