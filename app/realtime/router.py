@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_TRY_AGAIN = 1013
 AUTH_TIMEOUT_S = 5
-LIVE_HOLD_S = 1.0  # how long live frames wait for a possible `resume` after `hello`
+LIVE_HOLD_S = 0.5  # how long live frames wait for a possible `resume` after `hello`
 REPLAY_PAGE = 500
 
 
