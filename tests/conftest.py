@@ -146,8 +146,8 @@ async def server(database_url, tmp_path_factory) -> AsyncIterator[LiveServer]:
     await live.stop()
 
 
-@pytest.fixture(scope="session")
-async def admin_token(server: LiveServer) -> str:
+async def create_admin_token(server: LiveServer) -> str:
+    """Store a new admin in the server's database and log in as them over REST."""
     from app.auth import service as auth_service
     from app.auth.schemas import UserCreate
 
@@ -161,6 +161,11 @@ async def admin_token(server: LiveServer) -> str:
                                      json={"username": username, "password": ADMIN_PASSWORD})
         response.raise_for_status()
         return response.json()["access_token"]
+
+
+@pytest.fixture(scope="session")
+async def admin_token(server: LiveServer) -> str:
+    return await create_admin_token(server)
 
 
 @pytest.fixture

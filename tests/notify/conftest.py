@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.conftest import LiveServer, free_port, server_settings
+from tests.conftest import LiveServer, create_admin_token, free_port, server_settings
 from tests.helpers import Person, bearer, create_person
 from tests.twilio_fake import FakeTwilio
 
@@ -91,19 +91,7 @@ async def sms_api(sms_server) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def sms_admin_token(sms_server) -> str:
-    from app.auth import service as auth_service
-    from app.auth.schemas import UserCreate
-    from tests.conftest import ADMIN_PASSWORD
-
-    username = f"smsadmin-{uuid.uuid4().hex[:6]}"
-    async with sms_server.app.state.sessionmaker() as session:
-        await auth_service.create_user(session, payload=UserCreate(
-            username=username, password=ADMIN_PASSWORD, full_name="Sms Admin", roles=["admin"]))
-        await session.commit()
-    async with httpx.AsyncClient(base_url=sms_server.api_url) as client:
-        response = await client.post("/auth/login",
-                                     json={"username": username, "password": ADMIN_PASSWORD})
-        return response.json()["access_token"]
+    return await create_admin_token(sms_server)
 
 
 @pytest.fixture
