@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from app import db
+from app.alarm import reactions
 from app.alarm.router import router as alarm_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
@@ -14,6 +15,7 @@ from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.incident.router import router as incident_router
 from app.middleware import BodySizeLimit
+from app.notify import service as notify_service
 from app.notify.dispatcher import Dispatcher
 from app.notify.router import router as notify_router
 from app.org.router import router as org_router
@@ -43,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hub.publish_events(records)
             dispatcher.wake()
 
-        sessionmaker.configure(info={"publish": publish})
+        context = reactions.Context(settings=settings, online_users=hub.online_users)
+        sessionmaker.configure(info={"publish": publish, reactions.SESSION_KEY: context})
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Panic alarm and incident alert service",
         lifespan=lifespan,
     )
+    notify_service.install()
     settings.signing_key  # noqa: B018  (create the key file at start, not on first request)
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alarm import reactions
 from app.alarm.models import Alarm, AlarmDelivery, AlarmEvent, AlarmResponder
 from app.alarm.schemas import AlarmRead, EventRead
 from app.auth.models import User
@@ -105,8 +106,9 @@ async def log_event(
     actor: User | None,
     data: dict[str, Any] | None = None,
 ) -> AlarmEvent:
-    """Append one event for `alarm` (whose state changes must already be applied) and
-    publish it to connected clients after commit."""
+    """Append one event for `alarm` (whose state changes must already be applied), run the
+    reactions other domains registered for its type in this transaction, and publish it to
+    connected clients after commit."""
     await lock_event_log(session)
     await session.flush()
     event = AlarmEvent(
@@ -133,4 +135,5 @@ async def log_event(
 
             after_commit(session, _publish)
     pending.append(event)
+    await reactions.run(session, alarm, event)
     return event

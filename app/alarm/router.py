@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.alarm import events, service
 from app.alarm.dependencies import CurrentAlarm
@@ -20,7 +20,6 @@ from app.alarm.schemas import (
 )
 from app.auth.dependencies import CurrentPrincipal, CurrentUser
 from app.db import SessionDep
-from app.notify import service as notify_service
 from app.validation import Time
 
 router = APIRouter(tags=["alarms"])
@@ -30,7 +29,7 @@ router = APIRouter(tags=["alarms"])
     "/alarms", response_model=AlarmRead, status_code=status.HTTP_201_CREATED,
     responses={200: {"model": AlarmRead, "description": "A retry with a known id: stored before"}},
 )
-async def raise_alarm(payload: AlarmCreate, request: Request, response: Response,
+async def raise_alarm(payload: AlarmCreate, response: Response,
                       session: SessionDep, principal: CurrentPrincipal) -> dict:
     """Store an alarm, its tier-0 texts and its escalation deadline; the office's responders
     are notified once it is committed."""
@@ -38,10 +37,6 @@ async def raise_alarm(payload: AlarmCreate, request: Request, response: Response
     if raised is None:
         response.status_code = status.HTTP_200_OK
         return await events.snapshot(session, alarm)
-    state = request.app.state
-    await notify_service.on_alarm_raised(
-        session, alarm=alarm, online=state.hub.online_users(alarm.office_id),
-        sms_enabled=state.settings.sms_enabled, public_url=state.settings.public_url)
     return raised.alarm_snapshot
 
 

@@ -15,7 +15,6 @@ from app.auth.models import Device, User
 from app.auth.service import Principal
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.notify import service as notify_service
 from app.org.models import Office, Room
 
 OFFICE_ROLES = ("responder", "manager")
@@ -135,7 +134,6 @@ async def acknowledge(session: AsyncSession, *, alarm: Alarm, user: User,
         alarm.first_ack_at = now
     await events.log_event(session, alarm=alarm, type="alarm.acknowledged", actor=user,
                            data={"user_id": str(user.id), "channel": channel})
-    await notify_service.stop_escalation(session, alarm=alarm, closing=False)
     return alarm
 
 
@@ -154,7 +152,8 @@ async def upgrade(session: AsyncSession, *, alarm: Alarm, user: User, level: str
 
 
 async def cancel(session: AsyncSession, *, alarm: Alarm, user: User, reason: str) -> Alarm:
-    """Close the alarm as cancelled; responders keep seeing it as "cancelled, please check"."""
+    """Close the alarm as cancelled; responders keep seeing it as "cancelled, please check".
+    (Escalation stops through the notify domain's reaction to `alarm.cancelled`.)"""
     if alarm.raised_by_id != user.id and not _is_office_member(user, alarm, "manager"):
         raise Forbidden("only the raiser or the office's managers cancel")
     await _lock_alarm(session, alarm)
@@ -162,7 +161,6 @@ async def cancel(session: AsyncSession, *, alarm: Alarm, user: User, reason: str
     alarm.status, alarm.closed_at, alarm.close_reason = "cancelled", utcnow(), reason
     await events.log_event(session, alarm=alarm, type="alarm.cancelled", actor=user,
                            data={"reason": reason})
-    await notify_service.stop_escalation(session, alarm=alarm, closing=True)
     return alarm
 
 
@@ -175,7 +173,6 @@ async def resolve(session: AsyncSession, *, alarm: Alarm, user: User,
     alarm.status, alarm.closed_at, alarm.close_reason = "resolved", utcnow(), summary or None
     await events.log_event(session, alarm=alarm, type="alarm.resolved", actor=user,
                            data={"summary": summary} if summary else {})
-    await notify_service.stop_escalation(session, alarm=alarm, closing=True)
     return alarm
 
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alarm import events
-from app.alarm.models import Alarm
+from app.alarm import events, reactions
+from app.alarm.models import Alarm, AlarmEvent
 from app.auth.models import User
 from app.db import utcnow
 from app.notify import texts
@@ -120,3 +120,27 @@ async def stop_escalation(session: AsyncSession, *, alarm: Alarm, closing: bool)
         await events.log_event(session, alarm=alarm, type=f"{row.kind}.cancelled", actor=None,
                                data={"user_id": str(row.user_id), "tier": row.tier,
                                      "status": "cancelled"})
+
+
+async def _react_raised(session: AsyncSession, alarm: Alarm, event: AlarmEvent,
+                        context: reactions.Context) -> None:
+    settings = context.settings
+    await on_alarm_raised(session, alarm=alarm, online=context.online_users(alarm.office_id),
+                          sms_enabled=settings.sms_enabled, public_url=settings.public_url)
+
+
+async def _react_acknowledged(session: AsyncSession, alarm: Alarm, event: AlarmEvent,
+                              context: reactions.Context) -> None:
+    await stop_escalation(session, alarm=alarm, closing=False)
+
+
+async def _react_closed(session: AsyncSession, alarm: Alarm, event: AlarmEvent,
+                        context: reactions.Context) -> None:
+    await stop_escalation(session, alarm=alarm, closing=True)
+
+
+def install() -> None:
+    """Follow alarms: tier-0 texts at raise; escalation stops on an answer or a close."""
+    reactions.register(_react_raised, "alarm.raised")
+    reactions.register(_react_acknowledged, "alarm.acknowledged")
+    reactions.register(_react_closed, "alarm.cancelled", "alarm.resolved")
