@@ -14,8 +14,11 @@ from app.config import Settings
 cli = typer.Typer(help="Trygg panic alarm server.", no_args_is_help=True, add_completion=False)
 db_cli = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 user_cli = typer.Typer(help="User accounts.", no_args_is_help=True)
+retention_cli = typer.Typer(help="Anonymisation of old alarms (README, Privacy).",
+                            no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(user_cli, name="user")
+cli.add_typer(retention_cli, name="retention")
 
 # Browsers offer permessage-deflate; for small alarm frames it costs memory and fan-out time.
 # The sans-I/O WebSocket protocol holds about 7 KiB less per idle connection (bench/README.md).
@@ -59,7 +62,7 @@ def db_upgrade() -> None:
 def user_create(
     username: str,
     password: Annotated[str, typer.Option(help="At least 8 characters")],
-    role: Annotated[list[str], typer.Option(help="staff, responder, manager or admin")],
+    role: Annotated[list[str], typer.Option(help="staff, responder, manager, safety_rep or admin")],
     office: Annotated[str | None, typer.Option(help="Home office id")] = None,
     name: Annotated[str | None, typer.Option(help="Full name")] = None,
     phone: Annotated[str | None, typer.Option(help="E.164, e.g. +4791234567")] = None,
@@ -109,6 +112,33 @@ def load_demo(if_empty: Annotated[bool, typer.Option(
             raise typer.Exit(1)
         return
     typer.echo(demo.logins_text())
+
+
+@retention_cli.command("run")
+def retention_run() -> None:
+    """Anonymise the closed alarms and incidents older than their office's retention period
+    now, and count it as today's run (the server then skips its own)."""
+    from app.privacy import cli as privacy_cli
+
+    settings = Settings()
+    migrations.upgrade(settings.resolved_database_url)
+    done = asyncio.run(privacy_cli.retention_run(settings))
+    typer.echo(f"anonymised {done['alarms']} closed alarms")
+
+
+@cli.command("export-person")
+def export_person(username: str) -> None:
+    """Print (JSON) everything stored about one person, for an access request (GDPR art. 15).
+    The export is written to the audit log."""
+    from app.privacy import cli as privacy_cli
+
+    settings = Settings()
+    migrations.upgrade(settings.resolved_database_url)
+    text = asyncio.run(privacy_cli.export_person(settings, username))
+    if text is None:
+        typer.echo(f"no user named {username!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(text)
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "trygg", ""}
@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     login_token_ttl_hours: int = 12
     max_body_bytes: int = 64 * 1024
     ws_send_queue: int = 256
+    # Privacy: days after an alarm closes before its people are anonymised, unless the office
+    # sets its own `retention_days` (README, "Privacy"); and how often the server checks.
+    retention_days: int = Field(365, ge=30, le=3650)
+    retention_check_s: float = Field(3600, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":

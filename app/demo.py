@@ -35,7 +35,7 @@ USERS = (
     DemoUser("vakt", "Vegard Vakt", ("responder",), "NAV Grorud", "+4791000002"),
     DemoUser("kollega", "Kari Kollega", ("staff", "responder"), "NAV Grorud", "+4791000003"),
     DemoUser("ansatt", "Anders Ansatt", ("staff",), "NAV Grorud"),
-    DemoUser("verneombud", "Vera Verneombud", ("staff", "responder"), "NAV Grorud"),
+    DemoUser("verneombud", "Vera Verneombud", ("staff", "safety_rep"), "NAV Grorud"),
     DemoUser("bergen", "Bjørn Bergen", ("staff", "responder", "manager"), "NAV Årstad",
              "+4791000004"),
 )

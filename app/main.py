@@ -19,6 +19,7 @@ from app.notify import service as notify_service
 from app.notify.dispatcher import Dispatcher
 from app.notify.router import router as notify_router
 from app.org.router import router as org_router
+from app.privacy.scheduler import RetentionJob
 from app.realtime import router as realtime
 from app.realtime.bus import make_bus
 from app.realtime.hub import Hub
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await bus.connect()
         hub = Hub(bus, sessionmaker, heartbeat_interval_s=settings.heartbeat_interval_s)
         dispatcher = Dispatcher(settings, sessionmaker)
+        retention = RetentionJob(sessionmaker, default_days=settings.retention_days,
+                                 check_s=settings.retention_check_s)
 
         async def publish(records: list[dict]) -> None:
             await hub.publish_events(records)
@@ -53,11 +56,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.bus = bus
         app.state.hub = hub
         app.state.dispatcher = dispatcher
+        app.state.retention = retention
         await hub.start()
         dispatcher.start()
+        retention.start()
         try:
             yield
         finally:
+            await retention.stop()
             await dispatcher.stop()
             await hub.stop()
             await bus.disconnect()

@@ -36,7 +36,14 @@ async def lock_event_log(session: AsyncSession) -> None:
 
 
 async def snapshot(session: AsyncSession, alarm: Alarm) -> dict[str, Any]:
-    """The alarm as clients see it, JSON-ready."""
+    """The alarm as clients see it, JSON-ready. An anonymised alarm is shown as its last
+    event left it (people by role, no notes or positions: app/privacy/retention.py)."""
+    if alarm.anonymised_at is not None:
+        stored = await session.scalar(
+            select(AlarmEvent.alarm_snapshot).where(AlarmEvent.alarm_id == alarm.id)
+            .order_by(AlarmEvent.seq.desc()).limit(1))
+        if stored:
+            return stored
     raiser = await session.get(User, alarm.raised_by_id)
     room = await session.get(Room, alarm.room_id) if alarm.room_id else None
     responders = (

@@ -34,6 +34,8 @@ class Alarm(Base):
     next_escalation_at: Mapped[datetime | None] = mapped_column(index=True)
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when the retention job took the people out of it (app/privacy/retention.py).
+    anonymised_at: Mapped[datetime | None]
 
     @property
     def is_open(self) -> bool:

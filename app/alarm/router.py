@@ -18,6 +18,7 @@ from app.alarm.schemas import (
     Mode,
     Status,
 )
+from app.audit import service as audit_service
 from app.auth.dependencies import CurrentPrincipal, CurrentUser
 from app.db import SessionDep
 from app.validation import Time
@@ -62,8 +63,11 @@ async def list_alarms(
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmWithEvents)
-async def read_alarm(alarm: CurrentAlarm, session: SessionDep) -> dict:
+async def read_alarm(alarm: CurrentAlarm, session: SessionDep, user: CurrentUser) -> dict:
+    """The alarm and its whole timeline; the read is written to the audit log."""
     rows = await service.list_events(session, alarm=alarm)
+    await audit_service.record(session, actor=user, action="alarm.read", object_type="alarm",
+                               object_id=alarm.id, office_id=alarm.office_id)
     return {**await events.snapshot(session, alarm),
             "events": [events.event_read(row) for row in rows]}
 

@@ -6,7 +6,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
 
-ROLES = ("staff", "responder", "manager", "admin")
+# safety_rep (verneombud) reads the office's incident register and statistics, by role not name.
+ROLES = ("staff", "responder", "manager", "safety_rep", "admin")
 
 
 class User(Base):

@@ -7,7 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from app.validation import Name, Text
 
-Role = Literal["staff", "responder", "manager", "admin"]
+Role = Literal["staff", "responder", "manager", "safety_rep", "admin"]
 
 
 def _e164(value: str | None) -> str | None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import security
-from app.auth.models import Device, LoginToken, User
+from app.auth.models import ROLES, Device, LoginToken, User
 from app.auth.schemas import DeviceCreate, UserCreate
 from app.db import flush_unique, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
@@ -38,7 +38,7 @@ async def create_user(session: AsyncSession, *, payload: UserCreate) -> User:
         password_hash=await asyncio.to_thread(security.hash_password, payload.password),
         full_name=payload.full_name,
         office_id=payload.office_id,
-        roles=sorted(set(payload.roles), key=["staff", "responder", "manager", "admin"].index),
+        roles=sorted(set(payload.roles), key=ROLES.index),
         phone=payload.phone,
     )
     session.add(user)

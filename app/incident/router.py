@@ -1,21 +1,25 @@
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from app.alarm.dependencies import CurrentAlarm
 from app.auth.dependencies import CurrentUser
 from app.db import SessionDep
-from app.incident import service
+from app.incident import register, service
 from app.incident.schemas import (
     DebriefCreate,
     DebriefRead,
     DebriefUpdate,
     IncidentRead,
     IncidentUpdate,
+    RegisterEntry,
     TaskCreate,
     TaskRead,
     TaskUpdate,
 )
+from app.org.router import VisibleOffice
+from app.validation import Time
 
 router = APIRouter(tags=["incidents"])
 
@@ -72,3 +76,15 @@ async def update_task(alarm: CurrentAlarm, task_id: uuid.UUID, payload: TaskUpda
     """Change a task, or mark it done (`done`)."""
     await service.update_task(session, alarm=alarm, user=user, task_id=task_id, payload=payload)
     return _one((await service.render(session, alarm=alarm))["tasks"], task_id)
+
+
+@router.get("/offices/{office_id}/incident-register", response_model=list[RegisterEntry])
+async def read_register(office: VisibleOffice, session: SessionDep, user: CurrentUser,
+                        since: Time | None = None, until: Time | None = None,
+                        limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
+    """The office's Working Environment Act § 5-1 register, newest first: for its safety
+    representatives (verneombud), managers and admins. People are shown by role, not name;
+    debrief notes, task owners, notes, positions and phone numbers are left out. Every read
+    is written to the audit log."""
+    return await register.read_register(session, office=office, user=user, since=since,
+                                        until=until, limit=limit)

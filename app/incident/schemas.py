@@ -120,3 +120,37 @@ class IncidentRead(BaseModel):
     tasks: list[TaskRead]
     updated_at: datetime | None
     updated_by: PersonRef | None
+
+
+class RegisterPerson(BaseModel):
+    """Someone involved, shown by the part they played, never by name."""
+
+    role: str = Field(description="Ansatt (raised it), Responsperson (came), Leder, …")
+    part: Literal["raised", "acknowledged"]
+    at: datetime
+
+
+class RegisterEntry(BaseModel):
+    """One entry of the Working Environment Act § 5-1 register, as the safety representative
+    sees it: when, the work being done, the sequence of events, presumed causes, injury; people
+    by role. No debrief notes, task owners, location notes, positions or phone numbers."""
+
+    alarm_id: uuid.UUID
+    office_id: uuid.UUID
+    occurred_at: datetime
+    level: str
+    room: str | None
+    closed_at: datetime | None
+    work_activity: str
+    sequence_of_events: str
+    presumed_causes: str
+    injury: Injury
+    police_notified: bool
+    labour_inspection_notified_at: datetime | None
+    police_notified_at: datetime | None
+    deviation_ref: str | None
+    people: list[RegisterPerson]
+    debriefs_held: int
+    tasks_open: int
+    anonymised: bool = Field(description="The retention period has passed; people were "
+                                         "taken out of the alarm.")

@@ -14,6 +14,9 @@ class Office(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     ack_timeout_s: Mapped[int] = mapped_column(default=30)
     min_responders_online: Mapped[int] = mapped_column(default=2)
+    # Days after an alarm closes before its personal data is anonymised; None: the server's
+    # default (TRYGG_RETENTION_DAYS).
+    retention_days: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -4,6 +4,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.validation import Name
 
+RETENTION = ("Days after an alarm closes before its personal data is anonymised (30 to 3650); "
+             "null: the server's default, TRYGG_RETENTION_DAYS.")
+
 
 class OfficeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -11,6 +14,7 @@ class OfficeCreate(BaseModel):
     name: Name
     ack_timeout_s: int = Field(30, ge=5, le=3600)
     min_responders_online: int = Field(2, ge=0, le=1000)
+    retention_days: int | None = Field(None, ge=30, le=3650, description=RETENTION)
 
 
 class OfficeUpdate(BaseModel):
@@ -19,6 +23,7 @@ class OfficeUpdate(BaseModel):
     name: Name | None = None
     ack_timeout_s: int | None = Field(None, ge=5, le=3600)
     min_responders_online: int | None = Field(None, ge=0, le=1000)
+    retention_days: int | None = Field(None, ge=30, le=3650, description=RETENTION)
 
 
 class OfficeRead(BaseModel):
@@ -28,6 +33,7 @@ class OfficeRead(BaseModel):
     name: str
     ack_timeout_s: int
     min_responders_online: int
+    retention_days: int | None = Field(description=RETENTION)
 
 
 class RoomCreate(BaseModel):

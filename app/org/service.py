@@ -31,7 +31,7 @@ async def create_office(session: AsyncSession, *, payload: OfficeCreate) -> Offi
 async def update_office(session: AsyncSession, *, office: Office, payload: OfficeUpdate) -> Office:
     changes = payload.model_dump(exclude_unset=True)
     for field, value in changes.items():
-        if value is None:
+        if value is None and field != "retention_days":  # null: back to the server's default
             raise InvalidInput([{"field": field, "msg": "may not be null"}])
     if "name" in changes and await _name_taken(session, changes["name"], other_than=office.id):
         raise Conflict(f"an office named {changes['name']!r} exists", code="office_name_taken")

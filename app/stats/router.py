@@ -6,6 +6,7 @@ from fastapi.responses import Response
 
 from app.alarm import service as alarm_service
 from app.alarm.schemas import Level, Mode, Status
+from app.audit import service as audit_service
 from app.auth.dependencies import AdminUser, CurrentUser
 from app.db import SessionDep
 from app.errors import Forbidden
@@ -53,12 +54,19 @@ async def export_alarms(
     since: Time | None = None, until: Time | None = None,
     limit: Annotated[int, Query(ge=1, le=EXPORT_MAX)] = EXPORT_MAX,
 ) -> Response:
-    """The alarm list (same filters as `GET /alarms`) as CSV, for the deviation system."""
+    """The alarm list (same filters as `GET /alarms`) as CSV, for the deviation system.
+    Each export is written to the audit log."""
     if not user.has_role("admin", "manager"):
         raise Forbidden("exports are for managers and admins")
     alarms, _ = await alarm_service.list_alarms(
         session, user=user, office_id=office_id, status=status, level=level, mode=mode,
         since=since, until=until, limit=limit, cursor=None)
     body = await service.export_csv(session, alarms)
+    scope = office_id or (None if user.has_role("admin") else user.office_id)
+    await audit_service.record(
+        session, actor=user, action="alarms.export", object_type="office", object_id=scope,
+        office_id=scope, detail={"alarms": len(alarms), **{k: str(v) for k, v in (
+            ("status", status), ("level", level), ("mode", mode), ("since", since),
+            ("until", until)) if v is not None}})
     return Response("\ufeff" + body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="trygg-alarms.csv"'})

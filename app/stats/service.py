@@ -41,10 +41,10 @@ async def alarm_stats(session: AsyncSession, *, user: User, office_id: uuid.UUID
     """Alarms per month by level and time to first acknowledgement per office; real alarms
     and drills apart, function tests left out."""
     if not user.has_role("admin"):
-        if not user.has_role("manager"):
-            raise Forbidden("statistics are for managers and admins")
+        if not user.has_role("manager", "safety_rep"):
+            raise Forbidden("statistics are for managers, safety representatives and admins")
         if office_id is not None and office_id != user.office_id:
-            raise Forbidden("managers see their own office only")
+            raise Forbidden("managers and safety representatives see their own office only")
         office_id = user.office_id
     until = until or utcnow()
     since = since or (until - timedelta(days=365))

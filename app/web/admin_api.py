@@ -7,12 +7,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from app.audit import service as audit_service
 from app.auth.dependencies import AdminUser, CurrentUser
 from app.auth.models import ROLES, User
 from app.auth.schemas import Phone, Role, UserRead
 from app.db import SessionDep
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.org.models import Office
+from app.privacy.models import ANONYMOUS_USER_ID
 from app.validation import Name
 
 router = APIRouter(tags=["auth"])
@@ -35,7 +37,8 @@ class UserUpdate(BaseModel):
 @router.get("/users", response_model=list[UserAdminRead])
 async def list_users(session: SessionDep, user: CurrentUser,
                      office_id: uuid.UUID | None = None) -> list[User]:
-    """Users by name: an admin sees everyone (or one office's), a manager their office's."""
+    """Users by name: an admin sees everyone (or one office's), a manager their office's.
+    The read is written to the audit log."""
     query = select(User).order_by(User.full_name)
     if user.has_role("admin"):
         if office_id is not None:
@@ -46,7 +49,11 @@ async def list_users(session: SessionDep, user: CurrentUser,
         query = query.where(User.office_id == user.office_id)
     else:
         raise Forbidden("managers and admins only")
-    return list((await session.scalars(query)).all())
+    users = list((await session.scalars(query.where(User.id != ANONYMOUS_USER_ID))).all())
+    scope = office_id or (None if user.has_role("admin") else user.office_id)
+    await audit_service.record(session, actor=user, action="users.list", object_type="office",
+                               object_id=scope, office_id=scope, detail={"users": len(users)})
+    return users
 
 
 @router.patch("/users/{user_id}", response_model=UserAdminRead)

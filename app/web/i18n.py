@@ -220,6 +220,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "role_staff": ("Ansatt", "Staff"),
     "role_responder": ("Responsperson", "Responder"),
     "role_manager": ("Leder", "Manager"),
+    "role_safety_rep": ("Verneombud", "Safety representative"),
     "role_admin": ("Administrator", "Admin"),
     "active": ("Aktiv", "Active"),
     "ack_timeout_s": ("Svarfrist (sekunder)", "Acknowledgement timeout (seconds)"),

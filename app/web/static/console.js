@@ -410,7 +410,7 @@
       $("#dv-user").replaceChildren(...users.map((u) => h("option", {value: u.id, text: u.full_name})));
       const names = Object.fromEntries(users.map((u) => [u.id, u.full_name]));
       $("#users tbody").replaceChildren(...users.map((u) => {
-        const boxes = ["staff", "responder", "manager", "admin"].map((r) => h("label", {class: "check small"}, h("input", {type: "checkbox", value: r, checked: u.roles.includes(r)}), " " + t("role_" + r)));
+        const boxes = ["staff", "responder", "manager", "safety_rep", "admin"].map((r) => h("label", {class: "check small"}, h("input", {type: "checkbox", value: r, checked: u.roles.includes(r)}), " " + t("role_" + r)));
         const active = h("input", {type: "checkbox", checked: u.is_active, "aria-label": `${u.full_name}: ${t("active")}`});
         return h("tr", {}, h("th", {scope: "row", text: u.full_name}), h("td", {text: u.username}), h("td", {}, h("fieldset", {class: "roles"}, h("legend", {class: "sr-only", text: `${u.full_name}: ${t("roles")}`}), boxes)),
           h("td", {}, active), h("td", {}, h("button", {type: "button", class: "secondary small", text: t("save"), onclick: guard(async () => {
