@@ -18,6 +18,8 @@ from app.org.models import Room
 
 # Any constant works; it names the lock that orders event writers on PostgreSQL.
 _EVENT_LOG_LOCK = 0x7472_7967
+# What an anonymised alarm takes from its stored snapshot: the people, by role, and the count.
+ANONYMISED_PEOPLE = ("raised_by", "responders", "deliveries", "delivered_to")
 
 
 async def lock_event_log(session: AsyncSession) -> None:
@@ -36,14 +38,8 @@ async def lock_event_log(session: AsyncSession) -> None:
 
 
 async def snapshot(session: AsyncSession, alarm: Alarm) -> dict[str, Any]:
-    """The alarm as clients see it, JSON-ready. An anonymised alarm is shown as its last
-    event left it (people by role, no notes or positions: app/privacy/retention.py)."""
-    if alarm.anonymised_at is not None:
-        stored = await session.scalar(
-            select(AlarmEvent.alarm_snapshot).where(AlarmEvent.alarm_id == alarm.id)
-            .order_by(AlarmEvent.seq.desc()).limit(1))
-        if stored:
-            return stored
+    """The alarm as clients see it, JSON-ready. An anonymised alarm's people are shown as its
+    last event's anonymised snapshot has them, by role (app/privacy/retention.py)."""
     raiser = await session.get(User, alarm.raised_by_id)
     room = await session.get(Room, alarm.room_id) if alarm.room_id else None
     responders = (
@@ -89,7 +85,13 @@ async def snapshot(session: AsyncSession, alarm: Alarm) -> dict[str, Any]:
         ],
         delivered_to=len({d.user_id for d, _ in deliveries}),
     )
-    return read.model_dump(mode="json")
+    shown = read.model_dump(mode="json")
+    if alarm.anonymised_at is not None:
+        stored = await session.scalar(
+            select(AlarmEvent.alarm_snapshot).where(AlarmEvent.alarm_id == alarm.id)
+            .order_by(AlarmEvent.seq.desc()).limit(1)) or {}
+        shown.update({key: stored[key] for key in ANONYMISED_PEOPLE if key in stored})
+    return shown
 
 
 def event_read(event: AlarmEvent) -> dict[str, Any]:
