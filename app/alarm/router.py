@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.alarm import events, service
 from app.alarm.dependencies import CurrentAlarm
+from app.alarm.models import OPEN_STATUSES
 from app.alarm.schemas import (
     AlarmAcknowledge,
     AlarmCancel,
@@ -54,10 +55,17 @@ async def list_alarms(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> dict:
+    """Alarms the caller may see, newest first. A history read (anything but the open alarms
+    of the live board, `status=active|responding`) is written to the audit log."""
     alarms, next_cursor = await service.list_alarms(
         session, user=user, office_id=office_id, status=status, level=level, mode=mode,
         since=since, until=until, limit=limit, cursor=cursor,
     )
+    if status not in OPEN_STATUSES:
+        scope = office_id or (None if user.has_role("admin") else user.office_id)
+        await audit_service.record(session, actor=user, action="alarms.list",
+                                   object_type="office", object_id=scope, office_id=scope,
+                                   detail={"alarms": len(alarms)})
     return {"items": [await events.snapshot(session, a) for a in alarms],
             "next_cursor": next_cursor}
 

@@ -88,6 +88,14 @@ async def test_reads_of_personal_data_leave_one_audit_row_per_request(api, fresh
     assert (read["actor_id"], read["object_type"], read["office_id"]) == (
         manager.id, "alarm", office)
 
+    history = await api.get("/alarms?limit=1", headers=manager.headers)
+    assert history.status_code == 200 and history.json()["next_cursor"]
+    [listed] = await audit(api, org, office_id=office, action="alarms.list")
+    assert listed["actor_id"] == manager.id and listed["detail"] == {"alarms": 1}
+    board = await api.get("/alarms?status=active", headers=manager.headers)  # the live board
+    assert board.status_code == 200
+    assert len(await audit(api, org, office_id=office, action="alarms.list")) == 1
+
     csv = await api.get("/exports/alarms.csv", headers=manager.headers)
     assert csv.status_code == 200 and csv.text.count("\n") == 3
     [export] = await audit(api, org, office_id=office, action="alarms.export")
