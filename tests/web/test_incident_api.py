@@ -57,7 +57,8 @@ async def test_manager_records_incident_and_every_read_is_audited(api, org):
     assert all(r["object_type"] == "incident" and r["office_id"] == org.office["id"] for r in reads)
     # A manager sees their own office's access log; changes are logged too.
     own = (await api.get(f"/audit?object_id={alarm_id}", headers=manager.headers)).json()
-    assert sorted(e["action"] for e in own) == ["incident.read", "incident.read", "incident.update"]
+    assert sorted(e["action"] for e in own) == ["alarm.read", "incident.read", "incident.read",
+                                                "incident.update"]
     assert (await api.get("/audit", headers=org["staff"].headers)).status_code == 403
 
 
