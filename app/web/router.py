@@ -117,7 +117,7 @@ async def console_redirect() -> RedirectResponse:
 
 
 CONSOLE_PAGES = {"": "board", "login": "login", "alarms": "alarms", "stats": "stats",
-                 "readiness": "readiness", "admin": "admin"}
+                 "readiness": "readiness", "admin": "admin", "register": "register"}
 
 
 @router.get("/console/alarms/{alarm_id}", response_class=HTMLResponse)

@@ -8,7 +8,7 @@ import pytest
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "web" / "templates"
 PAGES = ["/", "/m/", "/console/", "/console/login", "/console/alarms", "/console/stats",
-         "/console/readiness", "/console/admin",
+         "/console/readiness", "/console/admin", "/console/register",
          "/console/alarms/6f1e2d3c-0000-4000-8000-000000000000"]
 
 

@@ -7,6 +7,8 @@
   let token = sessionStorage.getItem("trygg.c.token");
   let me = JSON.parse(sessionStorage.getItem("trygg.c.me") || "null");
   const isAdmin = () => me && me.roles.includes("admin");
+  // A safety representative reads the register and statistics only (people by role, not name).
+  const isRepOnly = (u) => !u.roles.includes("manager") && !u.roles.includes("admin");
 
   async function call(method, path, body, raw) {
     try {
@@ -32,14 +34,14 @@
       try {
         const login = await api("POST", "/auth/login", {body: {username: $("#username").value, password: $("#password").value}});
         const user = await api("GET", "/me", {token: login.access_token});
-        if (!user.roles.includes("manager") && !user.roles.includes("admin")) {
+        if (!["manager", "safety_rep", "admin"].some((r) => user.roles.includes(r))) {
           await api("POST", "/auth/logout", {token: login.access_token}).catch(() => {});
           $("#login-error").textContent = t("c_not_allowed");
           return;
         }
         sessionStorage.setItem("trygg.c.token", login.access_token);
         sessionStorage.setItem("trygg.c.me", JSON.stringify(user));
-        location.assign("/console/");
+        location.assign(isRepOnly(user) ? "/console/register" : "/console/");
       } catch (err) {
         $("#login-error").textContent = err instanceof ApiError && err.status === 401 ? t("login_failed") : errorText(err);
       }
@@ -51,6 +53,8 @@
   if (!token || !me) { location.replace("/console/login"); return; }
   $("#who-name").textContent = me.full_name;
   for (const el of document.querySelectorAll("[data-admin-only]")) el.hidden = !isAdmin();
+  for (const el of document.querySelectorAll("[data-follow-up]")) el.hidden = isRepOnly(me);
+  if (isRepOnly(me) && !["register", "stats"].includes(page)) { location.replace("/console/register"); return; }
   $("#logout").addEventListener("click", async () => {
     await call("POST", "/auth/logout").catch(() => {});
     sessionStorage.clear();
@@ -456,7 +460,21 @@
     await loadOffice();
   }
 
-  const pages = {board, alarms: alarmList, alarm: alarmPage, stats, readiness, admin};
+  async function register() {
+    await officePicker($("#g-office"), $("#office-pick"));
+    const load = async () => {
+      const entries = await call("GET", `/offices/${$("#g-office").value}/incident-register`);
+      $("#g-entries tbody").replaceChildren(...entries.map((e) => h("tr", {},
+        h("td", {text: fmtDateTime(e.occurred_at)}), h("td", {}, levelCell(e)), h("td", {text: e.room || "–"}),
+        h("td", {text: e.work_activity}), h("td", {text: e.sequence_of_events}), h("td", {text: e.presumed_causes}),
+        h("td", {text: t("injury_" + e.injury)}), h("td", {text: e.people.map((p) => p.role).join(", ")}))));
+      $("#g-none").hidden = entries.length > 0;
+    };
+    $("#g-office").addEventListener("change", load);
+    await load();
+  }
+
+  const pages = {board, alarms: alarmList, alarm: alarmPage, stats, readiness, admin, register};
   (pages[page] || (async () => {}))().catch((err) => {
     main.prepend(h("p", {class: "error", role: "alert", text: errorText(err)}));
   });
