@@ -45,7 +45,10 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
 
     settings = Settings()
     migrations.upgrade(settings.resolved_database_url)
-    uvicorn.run(create_app(settings), host=host, port=port, **UVICORN_OPTIONS)
+    # X-Forwarded-For is believed only from the proxies in TRYGG_FORWARDED_ALLOW_IPS (login
+    # throttling counts per client address).
+    uvicorn.run(create_app(settings), host=host, port=port,
+                forwarded_allow_ips=settings.forwarded_allow_ips, **UVICORN_OPTIONS)
 
 
 @db_cli.command("upgrade")
