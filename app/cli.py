@@ -61,7 +61,8 @@ def db_upgrade() -> None:
 @user_cli.command("create")
 def user_create(
     username: str,
-    password: Annotated[str, typer.Option(help="At least 8 characters")],
+    password: Annotated[str, typer.Option(
+        help="At least 12 characters, not a common password, not containing the username")],
     role: Annotated[list[str], typer.Option(help="staff, responder, manager or admin")],
     office: Annotated[str | None, typer.Option(help="Home office id")] = None,
     name: Annotated[str | None, typer.Option(help="Full name")] = None,
@@ -76,7 +77,12 @@ def user_create(
         payload = UserCreate(username=username, password=password, full_name=name or username,
                              office_id=uuid.UUID(office) if office else None, roles=role,
                              phone=phone)
-    except (ValidationError, ValueError) as exc:
+    except ValidationError as exc:
+        # Field and reason only: pydantic's own text would echo the password back.
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        typer.echo(f"invalid user: {reasons}", err=True)
+        raise typer.Exit(2) from None
+    except ValueError as exc:
         typer.echo(f"invalid user: {exc}", err=True)
         raise typer.Exit(2) from None
     migrations.upgrade(Settings().resolved_database_url)
