@@ -95,11 +95,27 @@ def user_create(
     typer.echo(str(user.id))
 
 
+DEMO_ENVIRONMENTS = ("development", "demo")
+
+
 @cli.command("demo")
-def load_demo(if_empty: Annotated[bool, typer.Option(
-        "--if-empty", help="Succeed quietly when the database already has data")] = False) -> None:
-    """Load a demo organisation into an empty database and print the logins."""
-    migrations.upgrade(Settings().resolved_database_url)
+def load_demo(
+    if_empty: Annotated[bool, typer.Option(
+        "--if-empty", help="Succeed quietly when the database already has data")] = False,
+    public_passwords: Annotated[bool, typer.Option(
+        "--with-public-passwords",
+        help="Load it even though TRYGG_ENVIRONMENT is not development or demo")] = False,
+) -> None:
+    """Load a demo organisation into an empty database and print the logins. Its passwords
+    are printed here and written in the README, so outside TRYGG_ENVIRONMENT=development or
+    demo it refuses unless told --with-public-passwords."""
+    settings = Settings()
+    if settings.environment not in DEMO_ENVIRONMENTS and not public_passwords:
+        typer.echo(f"TRYGG_ENVIRONMENT is {settings.environment!r}: the demo users' passwords "
+                   "are public, so the demo is not loaded. Set TRYGG_ENVIRONMENT=development "
+                   "(as `make run` does) or pass --with-public-passwords.", err=True)
+        raise typer.Exit(1)
+    migrations.upgrade(settings.resolved_database_url)
 
     async def work(session):  # type: ignore[no-untyped-def]
         if await demo.is_empty(session):
