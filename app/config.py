@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = 10
     login_max_failures_per_address: int = 100
     # Threads that may run argon2 at once, and logins that may wait for one (then 429).
-    password_hash_workers: int = 1
+    password_hash_workers: int = 2
     password_hash_queue: int = 32
     # A device token unused for this long stops working (re-enroll the device).
     device_token_idle_days: int = 90
