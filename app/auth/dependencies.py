@@ -21,7 +21,7 @@ def bearer_token(request: Request) -> str | None:
 def client_address(request: Request) -> str:
     """The client's address: the socket peer, or what a trusted proxy says it is (uvicorn
     believes X-Forwarded-For only from TRYGG_FORWARDED_ALLOW_IPS)."""
-    return request.client.host if request.client else "unknown"
+    return (request.client.host if request.client else "unknown")[:64]
 
 
 async def get_principal(request: Request, session: SessionDep) -> Principal:
