@@ -10,11 +10,15 @@ RUN useradd --system --create-home --home-dir /home/trygg --uid 10001 trygg \
     && mkdir -p /data /srv/trygg && chown trygg:trygg /data
 
 WORKDIR /srv/trygg
+# The locked third-party packages first (a layer that changes only with the lock), then the
+# project itself without resolving anything again.
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY alembic ./alembic
 # Editable, so the Alembic migrations beside the package are found at start-up.
-RUN pip install -e .
+RUN pip install --no-deps -e . && pip check
 
 USER trygg
 VOLUME ["/data"]

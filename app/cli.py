@@ -48,7 +48,10 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on")] = "127
 
     settings = Settings()
     migrations.upgrade(settings.resolved_database_url)
-    uvicorn.run(create_app(settings), host=host, port=port, **UVICORN_OPTIONS)
+    # X-Forwarded-For is believed only from the proxies in TRYGG_FORWARDED_ALLOW_IPS (login
+    # throttling counts per client address).
+    uvicorn.run(create_app(settings), host=host, port=port,
+                forwarded_allow_ips=settings.forwarded_allow_ips, **UVICORN_OPTIONS)
 
 
 @db_cli.command("upgrade")
@@ -61,7 +64,8 @@ def db_upgrade() -> None:
 @user_cli.command("create")
 def user_create(
     username: str,
-    password: Annotated[str, typer.Option(help="At least 8 characters")],
+    password: Annotated[str, typer.Option(
+        help="At least 12 characters, not a common password, not containing the username")],
     role: Annotated[list[str], typer.Option(help="staff, responder, manager, safety_rep or admin")],
     office: Annotated[str | None, typer.Option(help="Home office id")] = None,
     name: Annotated[str | None, typer.Option(help="Full name")] = None,
@@ -76,7 +80,12 @@ def user_create(
         payload = UserCreate(username=username, password=password, full_name=name or username,
                              office_id=uuid.UUID(office) if office else None, roles=role,
                              phone=phone)
-    except (ValidationError, ValueError) as exc:
+    except ValidationError as exc:
+        # Field and reason only: pydantic's own text would echo the password back.
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        typer.echo(f"invalid user: {reasons}", err=True)
+        raise typer.Exit(2) from None
+    except ValueError as exc:
         typer.echo(f"invalid user: {exc}", err=True)
         raise typer.Exit(2) from None
     migrations.upgrade(Settings().resolved_database_url)
@@ -89,11 +98,27 @@ def user_create(
     typer.echo(str(user.id))
 
 
+DEMO_ENVIRONMENTS = ("development", "demo")
+
+
 @cli.command("demo")
-def load_demo(if_empty: Annotated[bool, typer.Option(
-        "--if-empty", help="Succeed quietly when the database already has data")] = False) -> None:
-    """Load a demo organisation into an empty database and print the logins."""
-    migrations.upgrade(Settings().resolved_database_url)
+def load_demo(
+    if_empty: Annotated[bool, typer.Option(
+        "--if-empty", help="Succeed quietly when the database already has data")] = False,
+    public_passwords: Annotated[bool, typer.Option(
+        "--with-public-passwords",
+        help="Load it even though TRYGG_ENVIRONMENT is not development or demo")] = False,
+) -> None:
+    """Load a demo organisation into an empty database and print the logins. Its passwords
+    are printed here and written in the README, so outside TRYGG_ENVIRONMENT=development or
+    demo it refuses unless told --with-public-passwords."""
+    settings = Settings()
+    if settings.environment not in DEMO_ENVIRONMENTS and not public_passwords:
+        typer.echo(f"TRYGG_ENVIRONMENT is {settings.environment!r}: the demo users' passwords "
+                   "are public, so the demo is not loaded. Set TRYGG_ENVIRONMENT=development "
+                   "(as `make run` does) or pass --with-public-passwords.", err=True)
+        raise typer.Exit(1)
+    migrations.upgrade(settings.resolved_database_url)
 
     async def work(session):  # type: ignore[no-untyped-def]
         if await demo.is_empty(session):

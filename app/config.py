@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     retention_days: int = Field(365, ge=30, le=3650)
     retention_check_s: float = Field(3600, gt=0)
 
+    # Logins: failures allowed per account and per client address within the window, then 429.
+    login_window_s: int = 900
+    login_max_failures_per_account: int = 10
+    login_max_failures_per_address: int = 100
+    # Threads that may run argon2 at once, and logins that may wait for one (then 429).
+    password_hash_workers: int = 2
+    password_hash_queue: int = 32
+    # A device token unused for this long stops working (re-enroll the device).
+    device_token_idle_days: int = 90
+    # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's forwarded_allow_ips).
+    forwarded_allow_ips: str = "127.0.0.1"
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":
         if (

@@ -12,7 +12,7 @@ from app.org import service as org_service
 from app.org.models import Office
 from app.org.schemas import OfficeCreate, RoomCreate
 
-DEMO_PASSWORD = "trygg-demo"
+DEMO_PASSWORD = "trygg-demo-2026"
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,11 @@ class AppError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, detail: Any = None, *, code: str | None = None) -> None:
+    def __init__(self, detail: Any = None, *, code: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail if detail is not None else self.code.replace("_", " ")
+        self.headers = headers
         if code:
             self.code = code
 
@@ -47,6 +49,11 @@ class PayloadTooLarge(AppError):
 class InvalidInput(AppError):
     status_code = 422
     code = "invalid_input"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    code = "too_many_attempts"
 
 
 class ServiceUnavailable(AppError):
@@ -96,7 +103,8 @@ def is_unavailable(exc: BaseException) -> bool:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+        headers.update(exc.headers or {})
         return JSONResponse(error_body(exc.code, exc.detail), exc.status_code, headers=headers)
 
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:

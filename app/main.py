@@ -10,11 +10,12 @@ from app.alarm import reactions
 from app.alarm.router import router as alarm_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.auth.security import PasswordHashing
 from app.config import Settings
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.incident.router import router as incident_router
-from app.middleware import BodySizeLimit
+from app.middleware import BodySizeLimit, SecurityHeaders
 from app.notify import service as notify_service
 from app.notify.dispatcher import Dispatcher
 from app.notify.router import router as notify_router
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.hub = hub
         app.state.dispatcher = dispatcher
         app.state.retention = retention
+        app.state.password_hashing = PasswordHashing(workers=settings.password_hash_workers,
+                                                     queue=settings.password_hash_queue)
         await hub.start()
         dispatcher.start()
         retention.start()
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hub.stop()
             await bus.disconnect()
             await engine.dispose()
+            app.state.password_hashing.close()
 
     app = FastAPI(
         title="Trygg",
@@ -87,4 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.router)
     app.mount(web.STATIC_URL, web.static_files(), name="web_static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outside Starlette's own error middleware too, so that a 500 carries the headers as well.
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(  # type: ignore[method-assign]
+        build_stack(), public_url=settings.public_url, api_prefix=API_PREFIX + "/")
     return app

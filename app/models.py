@@ -2,7 +2,7 @@
 
 from app.alarm.models import Alarm, AlarmDelivery, AlarmEvent, AlarmResponder
 from app.audit.models import AuditEntry
-from app.auth.models import Device, LoginToken, User
+from app.auth.models import Device, LoginAttempt, LoginToken, User
 from app.incident.models import Debrief, FollowUpTask, Incident
 from app.notify.models import Notification, TwilioCallback
 from app.org.models import Office, Room
@@ -10,5 +10,5 @@ from app.privacy.models import JobRun
 from app.stats.models import ReadinessPolicy
 
 __all__ = ["Alarm", "AlarmDelivery", "AlarmEvent", "AlarmResponder", "AuditEntry", "Debrief", "Device",
-           "FollowUpTask", "Incident", "JobRun", "LoginToken", "Notification", "Office",
+           "FollowUpTask", "Incident", "JobRun", "LoginAttempt", "LoginToken", "Notification", "Office",
            "ReadinessPolicy", "Room", "TwilioCallback", "User"]

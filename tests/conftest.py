@@ -101,7 +101,8 @@ class LiveServer:
         self.app = create_app(settings)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning",
                                 ws=UVICORN_OPTIONS["ws"], ws_per_message_deflate=False,
-                                lifespan="on")
+                                lifespan="on", proxy_headers=True,
+                                forwarded_allow_ips=settings.forwarded_allow_ips)
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task | None = None
         self.port = 0

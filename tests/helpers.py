@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import websockets
 
-PASSWORD = "password-123"
+PASSWORD = "blue-kettle-harbour-7"
 
 
 def bearer(token: str) -> dict[str, str]:

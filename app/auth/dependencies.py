@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -17,9 +18,17 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the socket peer, or what a trusted proxy says it is (uvicorn
+    believes X-Forwarded-For only from TRYGG_FORWARDED_ALLOW_IPS)."""
+    return (request.client.host if request.client else "unknown")[:64]
+
+
 async def get_principal(request: Request, session: SessionDep) -> Principal:
+    settings = request.app.state.settings
     return await service.authenticate(
-        session, token=bearer_token(request), key=request.app.state.settings.signing_key
+        session, token=bearer_token(request), key=settings.signing_key,
+        device_idle=timedelta(days=settings.device_token_idle_days),
     )
 
 

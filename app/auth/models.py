@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -12,6 +12,11 @@ ROLES = ("staff", "responder", "manager", "safety_rep", "admin")
 
 class User(Base):
     __tablename__ = "user_account"
+    # A phone number belongs to one active user: an SMS reply from it acknowledges as them.
+    __table_args__ = (
+        Index("uq_user_account_active_phone", "phone", unique=True,
+              sqlite_where=text("is_active"), postgresql_where=text("is_active")),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     username: Mapped[str] = mapped_column(String(100), unique=True)
@@ -51,3 +56,20 @@ class LoginToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """A login attempt not (yet) known to have succeeded, kept for the throttling window.
+    Shared by every server process through the database."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_account_at", "account", "at"),
+        Index("ix_login_attempt_address_at", "address", "at"),
+        Index("ix_login_attempt_at", "at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account: Mapped[str] = mapped_column(String(100))  # the username as typed, lower case
+    address: Mapped[str] = mapped_column(String(64))  # the client's address
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,8 +3,17 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
+from app.auth import passwords
 from app.validation import Name, Text
 
 Role = Literal["staff", "responder", "manager", "safety_rep", "admin"]
@@ -51,11 +60,28 @@ class TokenRead(BaseModel):
 
 class UserCreate(Strict):
     username: Username
-    password: Text = Field(min_length=8, max_length=1000)
+    password: Text = Field(description="At least 12 characters, not a common password, not "
+                                       "containing the username")
     full_name: Name
     office_id: uuid.UUID | None = None
     roles: list[Role] = Field(min_length=1)
     phone: Phone = None
+
+    @field_validator("password")
+    @classmethod
+    def _policy(cls, value: str, info: ValidationInfo) -> str:
+        return passwords.check(value, username=info.data.get("username"))
+
+
+class PasswordChange(Strict):
+    current_password: Text = Field(min_length=1, max_length=1000)
+    new_password: Text = Field(description="At least 12 characters, not a common password, not "
+                                           "containing the username")
+
+
+class PasswordReset(Strict):
+    new_password: Text = Field(description="At least 12 characters, not a common password, not "
+                                           "containing the username")
 
 
 class UserRead(BaseModel):

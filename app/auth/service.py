@@ -1,6 +1,5 @@
 """Users, login tokens and device tokens."""
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -8,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import security
+from app.auth import passwords, security
 from app.auth.models import ROLES, Device, LoginToken, User
 from app.auth.schemas import DeviceCreate, UserCreate
 from app.db import flush_unique, utcnow
@@ -24,7 +23,26 @@ class Principal:
     device: Device | None = None
 
 
-async def create_user(session: AsyncSession, *, payload: UserCreate) -> User:
+DEFAULT_DEVICE_IDLE = timedelta(days=90)
+# A device's last_seen_at is written at most this often by authentication (not every request).
+SEEN_RESOLUTION = timedelta(hours=1)
+
+
+async def ensure_phone_free(session: AsyncSession, *, phone: str | None,
+                            user_id: uuid.UUID | None = None) -> None:
+    """409 `phone_taken` when another active user has this number: an SMS reply from a number
+    acknowledges as exactly one person."""
+    if phone is None:
+        return
+    query = select(User.id).where(User.phone == phone, User.is_active.is_(True))
+    if user_id is not None:
+        query = query.where(User.id != user_id)
+    if await session.scalar(query.limit(1)) is not None:
+        raise Conflict("another active user has this phone number", code="phone_taken")
+
+
+async def create_user(session: AsyncSession, *, payload: UserCreate,
+                      hashing: security.PasswordHashing = security.default_hashing) -> User:
     """Store a new user with an argon2 password hash."""
     if payload.office_id is not None and await session.get(Office, payload.office_id) is None:
         raise InvalidInput([{"field": "office_id", "msg": "unknown office"}])
@@ -33,30 +51,28 @@ async def create_user(session: AsyncSession, *, payload: UserCreate) -> User:
     exists = await session.scalar(select(User.id).where(User.username == payload.username))
     if exists is not None:
         raise Conflict(f"username {payload.username!r} is taken", code="username_taken")
+    await ensure_phone_free(session, phone=payload.phone)
     user = User(
         username=payload.username,
-        password_hash=await asyncio.to_thread(security.hash_password, payload.password),
+        password_hash=await hashing.hash(payload.password),
         full_name=payload.full_name,
         office_id=payload.office_id,
         roles=sorted(set(payload.roles), key=ROLES.index),
         phone=payload.phone,
     )
     session.add(user)
-    await flush_unique(session, Conflict(f"username {payload.username!r} is taken",
+    await flush_unique(session, Conflict(f"username {payload.username!r} or its phone is taken",
                                          code="username_taken"))
     return user
 
 
-async def login(session: AsyncSession, *, username: str, password: str, key: bytes,
-                ttl: timedelta) -> tuple[str, LoginToken]:
-    """Check the password and store a new hashed login token."""
-    user = await session.scalar(select(User).where(User.username == username))
-    # argon2 takes a fifth of a second of CPU: off the event loop, so alarms keep flowing.
-    ok = await asyncio.to_thread(
-        security.verify_password, user.password_hash if user else None, password
-    )
-    if user is None or not ok or not user.is_active:
-        raise Unauthorized("wrong username or password", code="invalid_credentials")
+async def find_login_user(session: AsyncSession, *, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username == username))
+
+
+async def issue_login_token(session: AsyncSession, *, user: User, key: bytes,
+                            ttl: timedelta) -> tuple[str, LoginToken]:
+    """Store a new hashed login token for `user`; the plain token is returned once."""
     token = security.new_token(security.LOGIN_PREFIX)
     row = LoginToken(user_id=user.id, token_hash=security.hash_token(key, token),
                      expires_at=utcnow() + ttl)
@@ -65,8 +81,15 @@ async def login(session: AsyncSession, *, username: str, password: str, key: byt
     return token, row
 
 
-async def authenticate(session: AsyncSession, *, token: str | None, key: bytes) -> Principal:
-    """The user (and device) a bearer token belongs to, or Unauthorized."""
+def refuse_login() -> Unauthorized:
+    return Unauthorized("wrong username or password", code="invalid_credentials")
+
+
+async def authenticate(session: AsyncSession, *, token: str | None, key: bytes,
+                       device_idle: timedelta = DEFAULT_DEVICE_IDLE) -> Principal:
+    """The user (and device) a bearer token belongs to, or Unauthorized. A device token
+    unused for `device_idle` is refused; a used one has its last_seen_at moved on (at most
+    once an hour, so a busy device does not write on every request)."""
     if not token:
         raise Unauthorized("missing bearer token", code="missing_token")
     digest = security.hash_token(key, token)
@@ -75,6 +98,12 @@ async def authenticate(session: AsyncSession, *, token: str | None, key: bytes) 
         device = await session.scalar(select(Device).where(Device.token_hash == digest))
         if device is None or device.revoked_at is not None:
             raise Unauthorized("invalid or revoked token", code="invalid_token")
+        seen = device.last_seen_at or device.created_at
+        if seen <= now - device_idle:
+            raise Unauthorized("device token expired after being unused; enroll the device again",
+                               code="invalid_token")
+        if device.last_seen_at is None or device.last_seen_at <= now - SEEN_RESOLUTION:
+            device.last_seen_at = now
         user = await session.get(User, device.user_id)
         principal = Principal(user=user, device=device)
     else:
@@ -85,6 +114,48 @@ async def authenticate(session: AsyncSession, *, token: str | None, key: bytes) 
     if principal.user is None or not principal.user.is_active:
         raise Unauthorized("user is disabled", code="invalid_token")
     return principal
+
+
+def check_new_password(user: User, password: str, *, field: str = "new_password") -> None:
+    """422 naming `field` when the password breaks the policy."""
+    reason = passwords.problem(password, username=user.username)
+    if reason is not None:
+        raise InvalidInput([{"field": field, "msg": reason}])
+
+
+async def revoke_user_tokens(session: AsyncSession, *, user: User, devices: bool,
+                             keep: LoginToken | None = None) -> int:
+    """Revoke the user's live login tokens (all but `keep`) and, with `devices`, their device
+    tokens. Each row is changed through the ORM (not a bulk UPDATE) so that listeners on these
+    rows see every revocation. Returns how many tokens were revoked."""
+    now = utcnow()
+    rows: list[LoginToken | Device] = list((await session.scalars(select(LoginToken).where(
+        LoginToken.user_id == user.id, LoginToken.revoked_at.is_(None),
+        LoginToken.expires_at > now))).all())
+    if devices:
+        rows += (await session.scalars(select(Device).where(
+            Device.user_id == user.id, Device.revoked_at.is_(None)))).all()
+    count = 0
+    for row in rows:
+        if keep is not None and row is keep:
+            continue
+        row.revoked_at = now
+        count += 1
+    await session.flush()
+    return count
+
+
+async def set_password(session: AsyncSession, *, user: User, password: str,
+                       hashing: security.PasswordHashing) -> None:
+    """Store a new argon2 hash for `user` (the policy is checked first)."""
+    check_new_password(user, password)
+    user.password_hash = await hashing.hash(password)
+    await session.flush()
+
+
+async def login_token_row(session: AsyncSession, *, token: str, key: bytes) -> LoginToken | None:
+    return await session.scalar(select(LoginToken).where(
+        LoginToken.token_hash == security.hash_token(key, token)))
 
 
 async def revoke_login_token(session: AsyncSession, *, token: str, key: bytes) -> None:

@@ -41,7 +41,8 @@ async def inbound_sms(request: Request, session: SessionDep) -> Response:
     """A reply to an alarm text: `1` or `KOMMER` says "I'm coming"."""
     params = await signed_form(request)
     answer = await webhooks.sms_reply(session, from_number=params.get("From", ""),
-                                      body=params.get("Body", ""))
+                                      body=params.get("Body", ""),
+                                      message_sid=params.get("MessageSid", ""))
     return Response(texts.reply_twiml(answer), media_type=XML)
 
 

@@ -53,13 +53,27 @@ async def _acknowledge_by_phone(session: AsyncSession, *, alarm: Alarm, user: Us
     return True
 
 
-async def sms_reply(session: AsyncSession, *, from_number: str, body: str) -> str | None:
+INBOUND = "inbound"  # the TwilioCallback status that marks an incoming text as taken
+
+
+async def sms_reply(session: AsyncSession, *, from_number: str, body: str,
+                    message_sid: str) -> str | None:
     """A reply such as `1` or `KOMMER` acknowledges the newest open alarm that was texted to
-    the sender. Returns the text to answer with (None: say nothing)."""
-    user = await session.scalar(select(User).where(User.phone == from_number,
-                                                   User.is_active.is_(True)))
-    if user is None:
+    the sender (the one active user with that number). Each `MessageSid` is taken once: the
+    same message again (Twilio's retry, or a replayed request) changes nothing and gets no
+    answer. Returns the text to answer with (None: say nothing)."""
+    if not message_sid:
         return None
+    await events.lock_event_log(session)
+    if await session.get(TwilioCallback, (message_sid[:64], INBOUND)) is not None:
+        return None
+    session.add(TwilioCallback(sid=message_sid[:64], status=INBOUND))
+    await session.flush()
+    users = (await session.scalars(select(User).where(
+        User.phone == from_number, User.is_active.is_(True)).limit(2))).all()
+    if len(users) != 1:
+        return None
+    user = users[0]
     alarm = await session.scalar(
         select(Alarm)
         .join(Notification, Notification.alarm_id == Alarm.id)

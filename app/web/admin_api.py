@@ -8,11 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from app.audit import service as audit_service
+from app.auth import service as auth_service
 from app.auth.dependencies import AdminUser, CurrentUser
 from app.auth.models import ROLES, User
 from app.auth.schemas import Phone, Role, UserRead
-from app.db import SessionDep
-from app.errors import Forbidden, InvalidInput, NotFound
+from app.db import SessionDep, flush_unique
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.org.models import Office
 from app.privacy.models import ANONYMOUS_USER_ID
 from app.validation import Name
@@ -78,7 +79,11 @@ async def update_user(user_id: uuid.UUID, payload: UserUpdate, session: SessionD
         raise InvalidInput([{"field": "roles", "msg": "you cannot remove your own admin access"}])
     if "roles" in changes:
         changes["roles"] = sorted(set(roles), key=ROLES.index)
+    if changes.get("is_active", target.is_active):
+        await auth_service.ensure_phone_free(session, phone=changes.get("phone", target.phone),
+                                             user_id=target.id)
     for field, value in changes.items():
         setattr(target, field, value)
-    await session.flush()
+    await flush_unique(session, Conflict("another active user has this phone number",
+                                         code="phone_taken"))
     return target

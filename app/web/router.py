@@ -1,6 +1,7 @@
 """The web pages: the phone alarm (`/m/`) and the managers' console (`/console/`).
 
-Pages are server-rendered shells in the reader's language; the scripts they load call the
+Pages are server-rendered shells (their security headers, like every response's, come from
+`app.middleware.SecurityHeaders`) in the reader's language; the scripts they load call the
 public API with a bearer token kept in browser storage (never in a cookie), so no request is
 authenticated by the browser on its own and cross-site request forgery has nothing to ride on.
 """
@@ -37,38 +38,13 @@ def _lang(request: Request) -> tuple[str, bool]:
     return (cookie if cookie in i18n.LANGUAGES else i18n.DEFAULT), False
 
 
-def security_headers(request: Request) -> dict[str, str]:
-    host = request.headers.get("host", "")
-    csp = "; ".join((
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        f"connect-src 'self' ws://{host} wss://{host}",
-        "manifest-src 'self'",
-        "worker-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ))
-    return {
-        "Content-Security-Policy": csp,
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-        "Referrer-Policy": "no-referrer",
-        "Permissions-Policy": "geolocation=(self), camera=(), microphone=()",
-        "Cache-Control": "no-cache",
-    }
-
-
 def render(request: Request, template: str, **context: object) -> HTMLResponse:
     lang, chosen = _lang(request)
     texts = i18n.pick(lang)
     response = templates.TemplateResponse(request, template, {
         "lang": lang, "t": texts,
         "static": STATIC_URL, **context,
-    }, headers=security_headers(request))
+    })
     if chosen:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True,
                             samesite="lax")

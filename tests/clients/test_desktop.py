@@ -196,7 +196,7 @@ def test_first_start_dialog_logs_in_lists_rooms_and_enrolls(site, qtbot):
     dialog = SetupDialog(Texts("nb"), server_url=site.server.server_url)
     qtbot.addWidget(dialog)
     dialog.username.setText(site["staff"].username)
-    dialog.password.setText("password-123")
+    dialog.password.setText("blue-kettle-harbour-7")
     qtbot.mouseClick(dialog.login_button, Qt.MouseButton.LeftButton)
     assert dialog.rooms.count() == 1 and dialog.rooms.currentText() == "Samtalerom 2"
     qtbot.mouseClick(dialog.enroll_button, Qt.MouseButton.LeftButton)

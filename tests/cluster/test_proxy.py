@@ -82,3 +82,25 @@ async def test_nginx_config_passes_rest_and_websocket_and_fails_over(
             await client.stop()
     finally:
         nginx.stop()
+
+
+async def test_a_client_cannot_choose_its_address_through_the_proxy(
+        nginx_available, pg_url, redis_url, cluster_factory, tmp_path):
+    """nginx says who the client is; a made-up X-Forwarded-For per guess gives no fresh
+    address for the login throttle."""
+    cluster = cluster_factory(pg_url, redis_url, TRYGG_LOGIN_MAX_FAILURES_PER_ADDRESS="3")
+    procs = await cluster.start(1)
+    nginx = Nginx(tmp_path, [p.port for p in procs])
+    await nginx.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{nginx.port}/api/v1",
+                                     timeout=10) as api:
+            statuses = []
+            for i in range(4):
+                response = await api.post(
+                    "/auth/login", json={"username": f"nobody-{i}", "password": "wrong-guess-1"},
+                    headers={"X-Forwarded-For": f"10.0.0.{i + 1}"})
+                statuses.append(response.status_code)
+        assert statuses == [401, 401, 401, 429]
+    finally:
+        nginx.stop()
