@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import service
 from app.auth.models import User
@@ -17,7 +18,13 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-async def get_principal(request: Request, session: SessionDep) -> Principal:
+# Read by nothing: it tells the OpenAPI document which routes need a token (401/403 follow).
+_bearer = HTTPBearer(auto_error=False, scheme_name="bearer",
+                     description="A login token (`POST /auth/login`) or a device token (`POST /devices`).")
+Documented = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def get_principal(request: Request, session: SessionDep, _: Documented) -> Principal:
     return await service.authenticate(
         session, token=bearer_token(request), key=request.app.state.settings.signing_key
     )

@@ -19,7 +19,8 @@ from app.db import SessionDep
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/login", response_model=TokenRead)
+@router.post("/auth/login", response_model=TokenRead,
+             responses={401: {"description": "Wrong username or password, or a disabled user."}})
 async def login(payload: LoginRequest, request: Request, session: SessionDep) -> TokenRead:
     settings = request.app.state.settings
     token, row = await service.login(

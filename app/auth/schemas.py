@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from app.validation import Name, Text
 
@@ -27,7 +27,10 @@ def _e164(value: str | None) -> str | None:
     return formatted
 
 
-Phone = Annotated[str | None, AfterValidator(_e164)]
+# The pattern is E.164's shape; the validator also refuses numbers no numbering plan has.
+Phone = Annotated[str | None, AfterValidator(_e164),
+                  WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^\+[1-9][0-9]{1,14}$"},
+                                            {"type": "null"}]})]
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
                            pattern=r"^[A-Za-z0-9_.@-]+$")
