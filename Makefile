@@ -40,7 +40,7 @@ run: $(STAMP)
 	$(BIN)/trygg db upgrade
 	$(BIN)/trygg demo --if-empty
 	@echo "Serving on http://127.0.0.1:8000 (API docs: http://127.0.0.1:8000/docs)"
-	$(BIN)/trygg serve --host 127.0.0.1 --port 8000
+	TRYGG_API_DOCS=$${TRYGG_API_DOCS:-1} $(BIN)/trygg serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

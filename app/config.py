@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     environment: str = "production"
+    api_docs: bool = False  # the interactive /docs and /redoc pages; /openapi.json is always served
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None

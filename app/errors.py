@@ -5,7 +5,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 
 class AppError(Exception):
@@ -59,6 +61,43 @@ class TooManyRequests(AppError):
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "service_unavailable"
+
+
+class ValidationIssue(BaseModel):
+    """One reason a request was refused as invalid input."""
+
+    field: str = Field(description="The field, dotted (`position.lat`); `body` for the body itself.")
+    msg: str
+    loc: list[str] | None = Field(None, description="Where: `body`, `query`, `path`, then the field.")
+    type: str | None = Field(None, description="A machine code for schema-level problems.")
+
+
+class ErrorBody(BaseModel):
+    """Every non-2xx answer: a machine code and a human text (or, for 422, a list)."""
+
+    error: str = Field(description="Machine code, e.g. `not_found`, `alarm_closed`.")
+    detail: str | list[ValidationIssue]
+
+
+class InvalidInputBody(BaseModel):
+    """A 422: which fields are wrong and why."""
+
+    error: str = Field(description="`invalid_input`, or `malformed_json` for a body that is not JSON.")
+    detail: list[ValidationIssue]
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (for `Allow`), not only the first route's:
+    each method is tried against the app's routes as if the request had used it."""
+    allowed = []
+    for method in METHODS:
+        probe = {**request.scope, "method": method, "fastapi": {}}
+        if any(route.matches(probe)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 def error_body(code: str, detail: Any) -> dict[str, Any]:
@@ -137,5 +176,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 "loc": ["body"], "field": "body", "msg": "body is not valid UTF-8 JSON",
                 "type": "json_invalid"}]), 422)
         code = HTTP_CODES.get(exc.status_code, "error")
-        return JSONResponse(error_body(code, exc.detail), exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return JSONResponse(error_body(code, exc.detail), exc.status_code, headers=headers)

@@ -19,6 +19,7 @@ from app.middleware import BodySizeLimit, SecurityHeaders
 from app.notify import service as notify_service
 from app.notify.dispatcher import Dispatcher
 from app.notify.router import router as notify_router
+from app.openapi import install as install_openapi
 from app.org.router import router as org_router
 from app.privacy.scheduler import RetentionJob
 from app.realtime import router as realtime
@@ -78,10 +79,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         summary="Panic alarm and incident alert service",
         lifespan=lifespan,
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
     )
     notify_service.install()
     settings.signing_key  # noqa: B018  (create the key file at start, not on first request)
     install_error_handlers(app)
+    install_openapi(app)
     api = APIRouter(prefix=API_PREFIX)
     for router in (health_router, auth_router, web_admin_router, org_router, alarm_router,
                    incident_router, stats_router, audit_router, notify_router):

@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.validation import Note, Reason
+from app.validation import Bool, Float, Note, Reason
 
 Level = Literal["yellow", "red"]
 Mode = Literal["real", "drill", "test"]
@@ -16,9 +16,9 @@ class Strict(BaseModel):
 
 
 class Position(Strict):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    accuracy_m: float | None = Field(None, ge=0, le=100_000)
+    lat: Float = Field(ge=-90, le=90)
+    lon: Float = Field(ge=-180, le=180)
+    accuracy_m: Float | None = Field(None, ge=0, le=100_000)
 
 
 class AlarmCreate(Strict):
@@ -27,7 +27,7 @@ class AlarmCreate(Strict):
     mode: Mode = "real"
     room_id: uuid.UUID | None = None
     location_note: Note | None = None
-    silent: bool = False
+    silent: Bool = False
     position: Position | None = None
 
 

@@ -46,7 +46,9 @@ async def _record_attempt(request: Request, session, *, account: str) -> None:  
         max_per_address=settings.login_max_failures_per_address)
 
 
-@router.post("/auth/login", response_model=TokenRead)
+@router.post("/auth/login", response_model=TokenRead,
+             responses={401: {"description": "Wrong username or password, or a disabled user."},
+                        429: {"description": "Too many failed logins for the account or address."}})
 async def login(payload: LoginRequest, request: Request) -> TokenRead:
     """Check the password and store a new login token. Too many failures for the account or
     from the client's address within TRYGG_LOGIN_WINDOW_S: 429 with Retry-After, before any

@@ -10,6 +10,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -36,7 +37,10 @@ def _e164(value: str | None) -> str | None:
     return formatted
 
 
-Phone = Annotated[str | None, AfterValidator(_e164)]
+# The pattern is E.164's shape; the validator also refuses numbers no numbering plan has.
+Phone = Annotated[str | None, AfterValidator(_e164),
+                  WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^\+[1-9][0-9]{1,14}$"},
+                                            {"type": "null"}]})]
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
                            pattern=r"^[A-Za-z0-9_.@-]+$")

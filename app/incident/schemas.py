@@ -4,15 +4,18 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.validation import Time, _no_nul
+from app.validation import NOT_BLANK, NUL_FREE, Bool, SchemaPattern, Time, _no_nul, may_omit
 
 Injury = Literal["none", "minor", "serious"]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000),
-                     AfterValidator(_no_nul)]
+                     AfterValidator(_no_nul), SchemaPattern(NUL_FREE)]
+Participants = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                max_length=10_000),
+                         AfterValidator(_no_nul), SchemaPattern(NOT_BLANK)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-                  AfterValidator(_no_nul)]
+                  AfterValidator(_no_nul), SchemaPattern(NOT_BLANK)]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200),
-                      AfterValidator(_no_nul)]
+                      AfterValidator(_no_nul), SchemaPattern(NUL_FREE)]
 
 
 class Strict(BaseModel):
@@ -27,7 +30,7 @@ class IncidentUpdate(Strict):
     sequence_of_events: LongText = Field("", description="What happened, in order.")
     presumed_causes: LongText = ""
     injury: Injury = "none"
-    police_notified: bool = False
+    police_notified: Bool = False
     deviation_ref: Reference | None = Field(None, description="Reference in the deviation system.")
     labour_inspection_notified_at: Time | None = Field(
         None, description="§ 5-2: when the Labour Inspection was told of a serious injury.")
@@ -51,15 +54,15 @@ class NotificationDuty(BaseModel):
 
 class DebriefCreate(Strict):
     scheduled_at: Time | None = None
-    participants: LongText = Field(min_length=1, description="The people involved, by name.")
+    participants: Participants = Field(description="The people involved, by name.")
     notes: LongText = ""
 
 
 class DebriefUpdate(Strict):
     scheduled_at: Time | None = None
     held_at: Time | None = None
-    participants: LongText | None = Field(None, min_length=1)
-    notes: LongText | None = None
+    participants: Participants = may_omit()
+    notes: LongText = may_omit()
 
 
 class DebriefRead(BaseModel):
@@ -82,10 +85,10 @@ class TaskCreate(Strict):
 
 
 class TaskUpdate(Strict):
-    title: Title | None = None
-    owner_id: uuid.UUID | None = None
+    title: Title = may_omit()
+    owner_id: uuid.UUID = may_omit()
     due_at: Time | None = None
-    done: bool | None = None
+    done: Bool = may_omit()
 
 
 class TaskRead(BaseModel):

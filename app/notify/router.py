@@ -10,7 +10,8 @@ from app.db import SessionDep
 from app.errors import Forbidden
 from app.notify import texts, webhooks
 
-router = APIRouter(prefix="/twilio", tags=["twilio"])
+router = APIRouter(prefix="/twilio", tags=["twilio"], responses={
+    403: {"description": "No valid `X-Twilio-Signature`: nothing is stored."}})
 XML = "application/xml"
 
 

@@ -2,7 +2,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.validation import Name
+from app.validation import Int, Name, may_omit
 
 RETENTION = ("Days after an alarm closes before its personal data is anonymised (30 to 3650); "
              "null: the server's default, TRYGG_RETENTION_DAYS.")
@@ -12,18 +12,18 @@ class OfficeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    ack_timeout_s: int = Field(30, ge=5, le=3600)
-    min_responders_online: int = Field(2, ge=0, le=1000)
-    retention_days: int | None = Field(None, ge=30, le=3650, description=RETENTION)
+    ack_timeout_s: Int = Field(30, ge=5, le=3600)
+    min_responders_online: Int = Field(2, ge=0, le=1000)
+    retention_days: Int | None = Field(None, ge=30, le=3650, description=RETENTION)
 
 
 class OfficeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
-    ack_timeout_s: int | None = Field(None, ge=5, le=3600)
-    min_responders_online: int | None = Field(None, ge=0, le=1000)
-    retention_days: int | None = Field(None, ge=30, le=3650, description=RETENTION)
+    name: Name = may_omit()
+    ack_timeout_s: Int = may_omit(ge=5, le=3600)
+    min_responders_online: Int = may_omit(ge=0, le=1000)
+    retention_days: Int | None = Field(None, ge=30, le=3650, description=RETENTION)
 
 
 class OfficeRead(BaseModel):

@@ -3,6 +3,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.validation import Int
+
 
 class MonthCount(BaseModel):
     month: str = Field(description="YYYY-MM, UTC.")
@@ -61,7 +63,7 @@ class Readiness(BaseModel):
 class ReadinessPolicyUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    test_interval_days: int = Field(ge=1, le=365)
+    test_interval_days: Int = Field(ge=1, le=365)
 
 
 class ReadinessPolicyRead(BaseModel):

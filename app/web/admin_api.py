@@ -1,10 +1,9 @@
 """User listing and changes the console needs beyond the contract's `POST /users`."""
 
 import uuid
-from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from app.audit import service as audit_service
@@ -16,7 +15,7 @@ from app.db import SessionDep, flush_unique
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.org.models import Office
 from app.privacy.models import ANONYMOUS_USER_ID
-from app.validation import Name
+from app.validation import Bool, Name, may_omit
 
 router = APIRouter(tags=["auth"])
 
@@ -28,11 +27,11 @@ class UserAdminRead(UserRead):
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    full_name: Name | None = None
-    roles: Annotated[list[Role], Field(min_length=1)] | None = None
+    full_name: Name = may_omit()
+    roles: list[Role] = may_omit(min_length=1)
     office_id: uuid.UUID | None = None
     phone: Phone = None
-    is_active: bool | None = None
+    is_active: Bool = may_omit()
 
 
 @router.get("/users", response_model=list[UserAdminRead])
