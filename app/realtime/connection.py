@@ -4,6 +4,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass, field
 
+from app.alarm.policy import Viewer
 from app.auth.models import User
 
 CLOSE_UNAUTHORIZED = 4401
@@ -18,6 +19,7 @@ class Resume:
 
 @dataclass(eq=False, slots=True)
 class Connection:
+    viewer: Viewer
     user_id: uuid.UUID
     office_id: uuid.UUID | None
     is_responder: bool
@@ -34,11 +36,13 @@ class Connection:
 
     @classmethod
     def for_user(cls, user: User, device_id: uuid.UUID | None, maxsize: int) -> "Connection":
+        viewer = Viewer.of(user)
         return cls(
+            viewer=viewer,
             user_id=user.id,
             office_id=user.office_id,
-            is_responder=user.has_role("responder"),
-            receives_office=user.office_id is not None and user.has_role("responder", "manager"),
+            is_responder=viewer.has("responder"),
+            receives_office=viewer.follows_office,
             device_id=device_id,
             queue=asyncio.Queue(maxsize=maxsize),
         )

@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.alarm import policy
 from app.alarm.events import bus_record
 from app.alarm.models import AlarmEvent
+from app.alarm.policy import Target
 from app.org.models import Office
 from app.realtime import frames
 from app.realtime.bus import Bus, cancel_quietly
@@ -137,11 +139,12 @@ class Hub:
                 return
 
     def _route(self, record: dict[str, Any]) -> None:
-        alarm = record["alarm"]
-        raiser = uuid.UUID(alarm["raised_by"]["id"])
-        targets: set[Connection] = set(self.by_user.get(raiser, ()))
-        if alarm["mode"] != "test":
-            targets.update(self.office_receivers.get(uuid.UUID(alarm["office_id"]), ()))
+        who = policy.audience(Target.of_snapshot(record["alarm"]))
+        targets: set[Connection] = set()
+        for user in who.users:
+            targets.update(self.by_user.get(user, ()))
+        if who.office_id is not None:
+            targets.update(self.office_receivers.get(who.office_id, ()))
         if not targets:
             return
         item = (record["seq"], frames.event_frame(record))

@@ -8,9 +8,10 @@ import uuid
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from starlette.routing import WebSocketRoute
 
+from app.alarm import policy
 from app.alarm import service as alarm_service
 from app.alarm.events import bus_record
 from app.alarm.models import Alarm, AlarmEvent
@@ -215,16 +216,14 @@ async def _send_loop(ws: WebSocket, conn: Connection) -> None:
 async def _replay(ws: WebSocket, conn: Connection, after: int) -> None:
     """Send every visible event after `after` from the database, in order; the live frames
     queued meanwhile follow, without duplicates."""
-    visible = [Alarm.raised_by_id == conn.user_id]
-    if conn.receives_office:
-        visible.append(and_(AlarmEvent.office_id == conn.office_id, Alarm.mode != "test"))
+    visible = policy.follows_clause(conn.viewer, office=AlarmEvent.office_id)
     cursor = after
     while True:
         async with ws.app.state.sessionmaker() as session:
             rows = (await session.scalars(
                 select(AlarmEvent)
                 .join(Alarm, Alarm.id == AlarmEvent.alarm_id)
-                .where(AlarmEvent.seq > cursor, or_(*visible))
+                .where(AlarmEvent.seq > cursor, visible)
                 .order_by(AlarmEvent.seq)
                 .limit(REPLAY_PAGE)
             )).all()
