@@ -19,6 +19,7 @@ from app.notify import service as notify_service
 from app.notify.dispatcher import Dispatcher
 from app.notify.router import router as notify_router
 from app.org.router import router as org_router
+from app.realtime import access
 from app.realtime import router as realtime
 from app.realtime.bus import make_bus
 from app.realtime.hub import Hub
@@ -38,7 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessionmaker = db.make_sessionmaker(engine)
         bus = make_bus(settings.bus_url)
         await bus.connect()
-        hub = Hub(bus, sessionmaker, heartbeat_interval_s=settings.heartbeat_interval_s)
+        hub = Hub(bus, sessionmaker, heartbeat_interval_s=settings.heartbeat_interval_s,
+                  signing_key=settings.signing_key)
         dispatcher = Dispatcher(settings, sessionmaker)
 
         async def publish(records: list[dict]) -> None:
@@ -46,7 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dispatcher.wake()
 
         context = reactions.Context(settings=settings, online_users=hub.online_users)
-        sessionmaker.configure(info={"publish": publish, reactions.SESSION_KEY: context})
+        sessionmaker.configure(info={"publish": publish, reactions.SESSION_KEY: context,
+                                     access.SESSION_KEY: hub.publish_access})
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker

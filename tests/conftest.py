@@ -101,6 +101,7 @@ class LiveServer:
         self.app = create_app(settings)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning",
                                 ws=UVICORN_OPTIONS["ws"], ws_per_message_deflate=False,
+                                ws_max_size=UVICORN_OPTIONS["ws_max_size"],
                                 lifespan="on")
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task | None = None

@@ -241,13 +241,13 @@ async def list_alarms(
     return page, encode_cursor(page[-1]) if more and page else None
 
 
-async def open_alarms_for(session: AsyncSession, *, user: User) -> list[dict]:
+async def open_alarms_for(session: AsyncSession, *, viewer: Viewer) -> list[dict]:
     """Snapshots of the active or responding alarms the user receives events of."""
     alarms = (
         await session.scalars(
             select(Alarm)
             .where(Alarm.status.in_(("active", "responding")),
-                   policy.follows_clause(Viewer.of(user)))
+                   policy.follows_clause(viewer))
             .order_by(Alarm.raised_at)
         )
     ).all()

@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from app.alarm.policy import Viewer
-from app.auth.models import User
+from app.realtime.access import Grant
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_HEARTBEAT_TIMEOUT = 4408
@@ -26,6 +26,8 @@ class Connection:
     receives_office: bool
     device_id: uuid.UUID | None
     queue: asyncio.Queue = field(repr=False)
+    token_id: uuid.UUID | None = None
+    expiry: asyncio.TimerHandle | None = field(default=None, repr=False)
     sent_seq: int = 0
     close_code: int | None = None
     sender: asyncio.Task | None = field(default=None, repr=False)
@@ -33,17 +35,21 @@ class Connection:
     # sent right after `hello` is answered before any live frame: frames stay in seq order.
     heard: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     early_resume: int | None = None
+    resumed_at: float | None = None
+    # Alarms this connection asked about and may not see: answered from memory next time.
+    invisible: set = field(default_factory=set, repr=False)
 
     @classmethod
-    def for_user(cls, user: User, device_id: uuid.UUID | None, maxsize: int) -> "Connection":
-        viewer = Viewer.of(user)
+    def for_grant(cls, grant: Grant, maxsize: int) -> "Connection":
+        viewer = grant.viewer
         return cls(
             viewer=viewer,
-            user_id=user.id,
-            office_id=user.office_id,
+            user_id=viewer.user_id,
+            office_id=viewer.office_id,
             is_responder=viewer.has("responder"),
             receives_office=viewer.follows_office,
-            device_id=device_id,
+            device_id=grant.device_id,
+            token_id=grant.token_id,
             queue=asyncio.Queue(maxsize=maxsize),
         )
 

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,11 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.alarm import policy
 from app.alarm.events import bus_record
 from app.alarm.models import AlarmEvent
-from app.alarm.policy import Target
+from app.alarm.policy import Target, Viewer
+from app.auth.models import Device, LoginToken, User
+from app.db import utcnow
 from app.org.models import Office
-from app.realtime import frames
+from app.realtime import access, frames
 from app.realtime.bus import Bus, cancel_quietly
-from app.realtime.connection import CLOSE_TOO_SLOW, Connection
+from app.realtime.connection import CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, Connection
+from app.realtime.limits import Receipts
 from app.realtime.presence import Presence
 
 log = logging.getLogger(__name__)
@@ -30,8 +34,10 @@ log = logging.getLogger(__name__)
 
 class Hub:
     def __init__(self, bus: Bus, sessionmaker: async_sessionmaker[AsyncSession],
-                 heartbeat_interval_s: float = 5) -> None:
+                 heartbeat_interval_s: float = 5, signing_key: bytes = b"") -> None:
         self.bus = bus
+        self.tokens = access.TokenCache(signing_key)
+        self.receipts = Receipts()
         self.sessionmaker = sessionmaker
         self.process_id = uuid.uuid4().hex
         self.interval = heartbeat_interval_s
@@ -92,7 +98,12 @@ class Hub:
         if kind == "events":
             for record in message["records"]:
                 await self._route_in_order(record)
+        elif kind == "access":
+            self._apply_access(message)
         elif kind == "reconnected":
+            # Access messages may have been lost meanwhile: trust nothing cached.
+            self.tokens.clear()
+            await self._recheck_access()
             await self._catch_up(None)
             await self._announce_all()
         elif kind == "office":
@@ -113,6 +124,40 @@ class Hub:
     async def publish_events(self, records: list[dict[str, Any]]) -> None:
         """Called after a commit: hand the committed events to every process's hub."""
         await self.bus.publish({"kind": "events", "records": records})
+
+    async def publish_access(self, message: dict[str, Any]) -> None:
+        """Called after a commit that changed someone's access: every process closes the
+        connections it no longer allows."""
+        await self.bus.publish({"kind": "access", **message})
+
+    def _apply_access(self, message: dict[str, Any]) -> None:
+        users, owners, devices, tokens, refresh = access.parse(message)
+        for user in users | owners | refresh:
+            self.tokens.forget_user(user)
+        for user in users | owners:
+            for conn in list(self.by_user.get(user, ())):
+                if user in users or conn.device_id in devices or conn.token_id in tokens:
+                    self.drop(conn, CLOSE_UNAUTHORIZED)
+
+    async def _recheck_access(self) -> None:
+        """Close the connections whose token, device or user is no longer what it was."""
+        conns = [c for users in self.by_user.values() for c in users]
+        if not conns:
+            return
+        async with self.sessionmaker() as session:
+            users = {u.id: u for u in (await session.scalars(
+                select(User).where(User.id.in_({c.user_id for c in conns})))).all()}
+            revoked_devices = set((await session.scalars(select(Device.id).where(
+                Device.id.in_({c.device_id for c in conns if c.device_id}),
+                Device.revoked_at.is_not(None)))).all())
+            revoked_tokens = set((await session.scalars(select(LoginToken.id).where(
+                LoginToken.id.in_({c.token_id for c in conns if c.token_id}),
+                LoginToken.revoked_at.is_not(None)))).all())
+        for conn in conns:
+            user = users.get(conn.user_id)
+            if (user is None or not user.is_active or Viewer.of(user) != conn.viewer
+                    or conn.device_id in revoked_devices or conn.token_id in revoked_tokens):
+                self.drop(conn, CLOSE_UNAUTHORIZED)
 
     async def _route_in_order(self, record: dict[str, Any]) -> None:
         seq = record["seq"]
@@ -154,10 +199,16 @@ class Hub:
 
     # Connections and readiness
 
-    def register(self, conn: Connection, *, min_responders_online: int | None) -> str | None:
-        """Start routing to `conn`. Returns the office's readiness frame for the caller to send
-        right after `hello` (later changes are queued like events)."""
+    def register(self, conn: Connection, *, min_responders_online: int | None,
+                 expires_at: datetime | None = None) -> str | None:
+        """Start routing to `conn` (until its login token expires). Returns the office's
+        readiness frame for the caller to send right after `hello` (later changes are queued
+        like events)."""
         self.by_user[conn.user_id].add(conn)
+        if expires_at is not None:
+            loop = asyncio.get_running_loop()
+            left = (expires_at - utcnow()).total_seconds()
+            conn.expiry = loop.call_at(loop.time() + left, self.drop, conn, CLOSE_UNAUTHORIZED)
         if conn.office_id is None:
             return None
         office = conn.office_id
@@ -173,6 +224,9 @@ class Hub:
 
     def unregister(self, conn: Connection) -> None:
         """Stop routing to `conn`; it stops counting as online at once."""
+        if conn.expiry is not None:
+            conn.expiry.cancel()
+            conn.expiry = None
         users = self.by_user.get(conn.user_id)
         if users is None or conn not in users:
             return

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -15,12 +16,11 @@ from app.alarm import policy
 from app.alarm import service as alarm_service
 from app.alarm.events import bus_record
 from app.alarm.models import Alarm, AlarmEvent
-from app.auth import service as auth_service
 from app.auth.models import User
-from app.auth.service import Principal
-from app.db import commit, utcnow
+from app.db import commit
 from app.errors import AppError, is_unavailable
-from app.realtime import frames
+from app.realtime import frames, limits
+from app.realtime.access import Grant
 from app.realtime.connection import (
     CLOSE_HEARTBEAT_TIMEOUT,
     CLOSE_UNAUTHORIZED,
@@ -42,7 +42,7 @@ def _header_token(ws: WebSocket) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def _authenticate(ws: WebSocket) -> Principal | None:
+async def _authenticate(ws: WebSocket) -> Grant | None:
     token = _header_token(ws)
     if token is None:
         try:
@@ -54,55 +54,46 @@ async def _authenticate(ws: WebSocket) -> Principal | None:
             token = None
     if not isinstance(token, str) or not token:
         return None
-    async with ws.app.state.sessionmaker() as session:
-        try:
-            principal = await auth_service.authenticate(
-                session, token=token, key=ws.app.state.settings.signing_key
-            )
-        except AppError:
-            return None
-        if principal.device is not None:
-            principal.device.last_seen_at = utcnow()
-            await commit(session)
-        return principal
+    return await ws.app.state.hub.tokens.lookup(ws.app.state.sessionmaker, token)
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
     await ws.accept()
+    hub: Hub = ws.app.state.hub
+    generation = hub.tokens.generation
     try:
-        principal = await _authenticate(ws)
+        grant = await _authenticate(ws)
     except Exception as exc:
         if not is_unavailable(exc):
             raise
         with contextlib.suppress(Exception):
             await ws.close(CLOSE_TRY_AGAIN, "database unavailable")
         return
-    if principal is None:
+    if grant is None:
         with contextlib.suppress(Exception):
             await ws.close(CLOSE_UNAUTHORIZED, "invalid or missing token")
         return
     state = ws.app.state
-    hub: Hub = state.hub
-    user = principal.user
-    conn = Connection.for_user(user, principal.device.id if principal.device else None,
-                               maxsize=state.settings.ws_send_queue)
+    viewer = grant.viewer
+    conn = Connection.for_grant(grant, maxsize=state.settings.ws_send_queue)
     interval = state.settings.heartbeat_interval_s
     try:
         async with state.sessionmaker() as session:
-            minimum = (await hub.load_office_minimum(session, user.office_id)
-                       if user.office_id else None)
-            readiness = hub.register(conn, min_responders_online=minimum)
+            minimum = (await hub.load_office_minimum(session, viewer.office_id)
+                       if viewer.office_id else None)
+            readiness = hub.register(conn, min_responders_online=minimum,
+                                     expires_at=grant.expires_at)
+            if hub.tokens.changed_since(viewer.user_id, generation):
+                hub.drop(conn, CLOSE_UNAUTHORIZED)  # looked up before a change of access
             newest = int(await session.scalar(select(func.max(AlarmEvent.seq))) or 0)
-            open_alarms = await alarm_service.open_alarms_for(session, user=user)
+            open_alarms = await alarm_service.open_alarms_for(session, viewer=viewer)
         await ws.send_text(frames.encode({
             "type": "hello", "seq": newest, "heartbeat_interval_s": interval,
-            "open_alarms": open_alarms, "user": {"id": str(user.id), "full_name": user.full_name,
-                                                 "roles": user.roles},
+            "open_alarms": open_alarms, "user": grant.hello_user(),
         }))
         if readiness is not None:
             await ws.send_text(readiness)
         conn.sent_seq = newest
-        del user, principal  # the connection keeps ids only, not ORM objects
         conn.sender = asyncio.create_task(_send_loop(ws, conn))
         await _receive_loop(ws, conn, interval)
     except WebSocketDisconnect:
@@ -147,6 +138,7 @@ async def _receive_loop(ws: WebSocket, conn: Connection, interval: int) -> None:
             after = frame.get("after_seq")
             if isinstance(after, int) and not isinstance(after, bool) and after >= 0:
                 conn.early_resume = after
+                conn.resumed_at = time.monotonic()
                 conn.heard.set()
                 continue
         conn.heard.set()
@@ -156,8 +148,13 @@ async def _receive_loop(ws: WebSocket, conn: Connection, interval: int) -> None:
             after = frame.get("after_seq")
             if not isinstance(after, int) or isinstance(after, bool) or after < 0:
                 conn.offer((0, frames.error_frame("invalid_frame", "after_seq must be an int >= 0")))
-            elif not conn.offer(Resume(after)):
-                hub.drop(conn, conn.close_code or 4429)
+            elif (conn.resumed_at is not None
+                  and time.monotonic() - conn.resumed_at < limits.RESUME_INTERVAL_S):
+                conn.offer((0, frames.TOO_MANY_RESUMES))
+            else:
+                conn.resumed_at = time.monotonic()
+                if not conn.offer(Resume(after)):
+                    hub.drop(conn, conn.close_code or 4429)
         elif kind == "received":
             await _record_received(ws, conn, frame.get("alarm_id"))
         elif kind == "auth":
@@ -167,11 +164,20 @@ async def _receive_loop(ws: WebSocket, conn: Connection, interval: int) -> None:
 
 
 async def _record_received(ws: WebSocket, conn: Connection, alarm_id: Any) -> None:
+    """Store one `alarm.delivered` per alarm and user: repeats (from any of the user's
+    connections on this process) are dropped without touching the database."""
     try:
         alarm_uuid = uuid.UUID(str(alarm_id))
     except ValueError:
         conn.offer((0, frames.error_frame("invalid_frame", "alarm_id must be a UUID")))
         return
+    if alarm_uuid in conn.invisible:
+        conn.offer((0, frames.NO_SUCH_ALARM))
+        return
+    receipts = ws.app.state.hub.receipts
+    if not receipts.claim(alarm_uuid, conn.user_id):
+        return
+    stored = False
     async with ws.app.state.sessionmaker() as session:
         session.info["publish"] = ws.app.state.hub.publish_events
         try:
@@ -181,9 +187,14 @@ async def _record_received(ws: WebSocket, conn: Connection, alarm_id: Any) -> No
                 await alarm_service.record_delivery(session, alarm=alarm, user=user,
                                                     channel="websocket")
             await commit(session)
+            stored = True
         except AppError as exc:
             await session.rollback()
+            if exc.status_code == 404 and len(conn.invisible) < limits.INVISIBLE_KEPT:
+                conn.invisible.add(alarm_uuid)
             conn.offer((0, frames.error_frame(exc.code, str(exc.detail))))
+        finally:
+            receipts.release(alarm_uuid, conn.user_id, stored=stored)
 
 
 async def _send_loop(ws: WebSocket, conn: Connection) -> None:
