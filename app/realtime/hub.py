@@ -7,6 +7,7 @@ connection gets every visible event in order even when publishes race or the bus
 
 import asyncio
 import contextlib
+import gc
 import logging
 import uuid
 from collections import defaultdict
@@ -23,10 +24,11 @@ from app.alarm.policy import Target, Viewer
 from app.auth.models import Device, LoginToken, User
 from app.db import utcnow
 from app.org.models import Office
-from app.realtime import access, frames
+from app.realtime import access, frames, wire
 from app.realtime.bus import Bus, cancel_quietly
 from app.realtime.connection import CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, Connection
 from app.realtime.limits import Receipts
+from app.realtime.openalarms import OpenAlarms
 from app.realtime.presence import Presence
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class Hub:
         self.bus = bus
         self.tokens = access.TokenCache(signing_key)
         self.receipts = Receipts()
+        self.open_alarms = OpenAlarms()
         self.sessionmaker = sessionmaker
         self.process_id = uuid.uuid4().hex
         self.interval = heartbeat_interval_s
@@ -62,6 +65,9 @@ class Hub:
         await asyncio.wait_for(self._ready.wait(), timeout=10)
         self._announcer = asyncio.create_task(self._run_announcer(), name="hub-presence")
         await self.bus.publish({"kind": "hello", "process": self.process_id})
+        # What start-up made lives as long as the process: keep the collector off it.
+        gc.collect()
+        gc.freeze()
 
     async def stop(self) -> None:
         await cancel_quietly(self._announcer)
@@ -73,7 +79,9 @@ class Hub:
 
     async def _newest_seq(self) -> int:
         async with self.sessionmaker() as session:
-            return int(await session.scalar(select(func.max(AlarmEvent.seq))) or 0)
+            newest = int(await session.scalar(select(func.max(AlarmEvent.seq))) or 0)
+            await self.open_alarms.load(session)
+            return newest
 
     async def _run_pump(self) -> None:
         listener = self.bus.listen()
@@ -184,18 +192,21 @@ class Hub:
                 return
 
     def _route(self, record: dict[str, Any]) -> None:
-        who = policy.audience(Target.of_snapshot(record["alarm"]))
-        targets: set[Connection] = set()
-        for user in who.users:
-            targets.update(self.by_user.get(user, ()))
-        if who.office_id is not None:
-            targets.update(self.office_receivers.get(who.office_id, ()))
-        if not targets:
+        """Send one committed event to every connection that follows its alarm: encoded and
+        serialised once, written straight to each socket that is not behind."""
+        alarm = record["alarm"]
+        self.open_alarms.apply(alarm)
+        who = policy.audience(Target.of_snapshot(alarm))
+        groups = [self.by_user[user] for user in who.users if user in self.by_user]
+        if who.office_id is not None and who.office_id in self.office_receivers:
+            groups.append(self.office_receivers[who.office_id])
+        if not any(groups):
             return
-        item = (record["seq"], frames.event_frame(record))
-        for conn in targets:
-            if not conn.offer(item):
-                self.drop(conn, CLOSE_TOO_SLOW)
+        seq, text = record["seq"], frames.event_frame(record)
+        data = wire.frame_bytes(text)
+        slow = [conn for group in groups for conn in group if not conn.push(seq, text, data)]
+        for conn in slow:
+            self.drop(conn, CLOSE_TOO_SLOW)
 
     # Connections and readiness
 
@@ -244,11 +255,8 @@ class Hub:
 
     def drop(self, conn: Connection, code: int) -> None:
         """Disconnect a connection from the server side (it will reconnect and resume)."""
-        if conn.close_code is None:
-            conn.close_code = code
         self.unregister(conn)
-        if conn.sender is not None:
-            conn.sender.cancel()
+        conn.abort(code)
 
     def online_users(self, office_id: uuid.UUID) -> set[uuid.UUID]:
         """Responders of the office with a live connection to any server process."""
@@ -295,10 +303,11 @@ class Hub:
                                       self.min_online.get(office, 0))
 
     def _broadcast_readiness(self, office: uuid.UUID) -> None:
-        item = (0, self._readiness(office))
-        for conn in list(self.office_members.get(office, ())):
-            if not conn.offer(item):
-                self.drop(conn, CLOSE_TOO_SLOW)
+        text = self._readiness(office)
+        data = wire.frame_bytes(text)
+        slow = [c for c in self.office_members.get(office, ()) if not c.push(0, text, data)]
+        for conn in slow:
+            self.drop(conn, CLOSE_TOO_SLOW)
 
     async def office_settings_changed(self, office_id: uuid.UUID, *,
                                       min_responders_online: int) -> None:
@@ -309,6 +318,14 @@ class Hub:
         if self.min_online.get(office_id) != minimum:
             self.min_online[office_id] = minimum
             self._broadcast_readiness(office_id)
+
+    async def office_minimum(self, office_id: uuid.UUID) -> int | None:
+        """The office's minimum of responders online, from memory once known (changes come
+        over the bus)."""
+        if office_id in self.min_online:
+            return self.min_online[office_id]
+        async with self.sessionmaker() as session:
+            return await self.load_office_minimum(session, office_id)
 
     async def load_office_minimum(self, session: AsyncSession, office_id: uuid.UUID) -> int | None:
         return await session.scalar(
