@@ -22,6 +22,7 @@ from app.org.router import router as org_router
 from app.realtime import access
 from app.realtime import router as realtime
 from app.realtime.bus import make_bus
+from app.realtime.deferral import PublishAfterResponse
 from app.realtime.hub import Hub
 from app.stats.router import router as stats_router
 from app.web import router as web
@@ -84,4 +85,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.router)
     app.mount(web.STATIC_URL, web.static_files(), name="web_static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(PublishAfterResponse)
     return app

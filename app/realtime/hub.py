@@ -24,7 +24,7 @@ from app.alarm.policy import Target, Viewer
 from app.auth.models import Device, LoginToken, User
 from app.db import utcnow
 from app.org.models import Office
-from app.realtime import access, frames, wire
+from app.realtime import access, deferral, frames, wire
 from app.realtime.bus import Bus, cancel_quietly
 from app.realtime.connection import CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, Connection
 from app.realtime.limits import Receipts
@@ -130,8 +130,10 @@ class Hub:
                 self._readiness_changed(office)
 
     async def publish_events(self, records: list[dict[str, Any]]) -> None:
-        """Called after a commit: hand the committed events to every process's hub."""
-        await self.bus.publish({"kind": "events", "records": records})
+        """Called after a commit: hand the committed events to every process's hub (once the
+        HTTP response, if any, is written)."""
+        message = {"kind": "events", "records": records}
+        await deferral.publish_after_response(lambda: self.bus.publish(message))
 
     async def publish_access(self, message: dict[str, Any]) -> None:
         """Called after a commit that changed someone's access: every process closes the
