@@ -8,6 +8,7 @@ open connections with 4401 and forgets what it cached about them. Expiry needs n
 a connection closes when its login token expires.
 """
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass
@@ -103,6 +104,7 @@ class TokenCache:
         self.key = key
         self._grants: dict[str, Grant] = {}
         self._by_user: dict[uuid.UUID, set[str]] = {}
+        self._loading: dict[str, asyncio.Future] = {}
         # A counter of access changes, and the count at each user's latest, so a connection
         # whose lookup raced a change of its user's access is not trusted.
         self.generation = 0
@@ -137,9 +139,25 @@ class TokenCache:
                         return None
                     await self._seen(session, grant, device)
             return grant
-        async with sessionmaker() as session:
-            grant = await self._load(session, token, digest)
-        if grant is not None:
+        # Many connections with one token at once (a reconnect storm): one database lookup.
+        pending = self._loading.get(digest)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        generation = self.generation
+        future = asyncio.get_running_loop().create_future()
+        self._loading[digest] = future
+        try:
+            async with sessionmaker() as session:
+                grant = await self._load(session, token, digest)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it, nobody else must
+            raise
+        else:
+            future.set_result(grant)
+        finally:
+            del self._loading[digest]
+        if grant is not None and self.generation == generation:
             self._store(digest, grant)
         return grant
 

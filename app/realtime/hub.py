@@ -30,6 +30,7 @@ from app.realtime.connection import CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, Connecti
 from app.realtime.limits import Receipts
 from app.realtime.openalarms import OpenAlarms
 from app.realtime.presence import Presence
+from app.realtime.recent import RecentEvents
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Hub:
         self.tokens = access.TokenCache(signing_key)
         self.receipts = Receipts()
         self.open_alarms = OpenAlarms()
+        self.recent = RecentEvents()
         self.sessionmaker = sessionmaker
         self.process_id = uuid.uuid4().hex
         self.interval = heartbeat_interval_s
@@ -81,6 +83,7 @@ class Hub:
         async with self.sessionmaker() as session:
             newest = int(await session.scalar(select(func.max(AlarmEvent.seq))) or 0)
             await self.open_alarms.load(session)
+            await self.recent.load(session, newest)
             return newest
 
     async def _run_pump(self) -> None:
@@ -198,13 +201,15 @@ class Hub:
         serialised once, written straight to each socket that is not behind."""
         alarm = record["alarm"]
         self.open_alarms.apply(alarm)
-        who = policy.audience(Target.of_snapshot(alarm))
+        target = Target.of_snapshot(alarm)
+        seq, text = record["seq"], frames.event_frame(record)
+        self.recent.add(seq, target, text)
+        who = policy.audience(target)
         groups = [self.by_user[user] for user in who.users if user in self.by_user]
         if who.office_id is not None and who.office_id in self.office_receivers:
             groups.append(self.office_receivers[who.office_id])
         if not any(groups):
             return
-        seq, text = record["seq"], frames.event_frame(record)
         data = wire.frame_bytes(text)
         slow = [conn for group in groups for conn in group if not conn.push(seq, text, data)]
         for conn in slow:

@@ -206,8 +206,15 @@ async def _record_received(ws: WebSocket, conn: Connection, alarm_id: Any) -> No
 
 
 async def _replay(conn: Connection, after: int) -> None:
-    """Send every visible event after `after` from the database, in order; the live frames
-    queued meanwhile follow, without duplicates."""
+    """Send every visible event after `after` (from memory when the hub still holds them all,
+    else from the database), in order; the live frames queued meanwhile follow, without
+    duplicates."""
+    held = conn.ws.app.state.hub.recent.after(after, conn.viewer)
+    if held is not None:
+        for seq, text in held:
+            await conn.ws.send_text(text)
+            conn.sent_seq = max(conn.sent_seq, seq)
+        return
     visible = policy.follows_clause(conn.viewer, office=AlarmEvent.office_id)
     cursor = after
     while True:
