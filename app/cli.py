@@ -22,7 +22,9 @@ cli.add_typer(retention_cli, name="retention")
 
 # Browsers offer permessage-deflate; for small alarm frames it costs memory and fan-out time.
 # The sans-I/O WebSocket protocol holds about 7 KiB less per idle connection (bench/README.md).
+# A client frame over 64 KiB closes the connection with 1009 before it is parsed.
 UVICORN_OPTIONS = {"ws": "websockets-sansio", "ws_per_message_deflate": False,
+                   "ws_max_size": 64 * 1024,
                    "log_level": "info", "proxy_headers": True, "timeout_graceful_shutdown": 5}
 
 

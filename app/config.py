@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     twilio_base_url: str = "https://api.twilio.com"
 
     heartbeat_interval_s: int = 5
-    login_token_ttl_hours: int = 12
+    login_token_ttl_hours: float = 12
     max_body_bytes: int = 64 * 1024
     ws_send_queue: int = 256
     # Privacy: days after an alarm closes before its people are anonymised, unless the office

@@ -22,8 +22,10 @@ from app.notify.router import router as notify_router
 from app.openapi import install as install_openapi
 from app.org.router import router as org_router
 from app.privacy.scheduler import RetentionJob
+from app.realtime import access
 from app.realtime import router as realtime
 from app.realtime.bus import make_bus
+from app.realtime.deferral import PublishAfterResponse
 from app.realtime.hub import Hub
 from app.stats.router import router as stats_router
 from app.web import router as web
@@ -41,7 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessionmaker = db.make_sessionmaker(engine)
         bus = make_bus(settings.bus_url)
         await bus.connect()
-        hub = Hub(bus, sessionmaker, heartbeat_interval_s=settings.heartbeat_interval_s)
+        hub = Hub(bus, sessionmaker, heartbeat_interval_s=settings.heartbeat_interval_s,
+                  signing_key=settings.signing_key)
         dispatcher = Dispatcher(settings, sessionmaker)
         retention = RetentionJob(sessionmaker, default_days=settings.retention_days,
                                  check_s=settings.retention_check_s)
@@ -51,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dispatcher.wake()
 
         context = reactions.Context(settings=settings, online_users=hub.online_users)
-        sessionmaker.configure(info={"publish": publish, reactions.SESSION_KEY: context})
+        sessionmaker.configure(info={"publish": publish, reactions.SESSION_KEY: context,
+                                     access.SESSION_KEY: hub.publish_access})
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
@@ -95,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.router)
     app.mount(web.STATIC_URL, web.static_files(), name="web_static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(PublishAfterResponse)
     # Outside Starlette's own error middleware too, so that a 500 carries the headers as well.
     build_stack = app.build_middleware_stack
     app.build_middleware_stack = lambda: SecurityHeaders(  # type: ignore[method-assign]

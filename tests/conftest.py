@@ -101,6 +101,7 @@ class LiveServer:
         self.app = create_app(settings)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning",
                                 ws=UVICORN_OPTIONS["ws"], ws_per_message_deflate=False,
+                                ws_max_size=UVICORN_OPTIONS["ws_max_size"],
                                 lifespan="on", proxy_headers=True,
                                 forwarded_allow_ips=settings.forwarded_allow_ips)
         self.server = uvicorn.Server(config)
@@ -171,7 +172,8 @@ async def admin_token(server: LiveServer) -> str:
 
 @pytest.fixture
 async def api(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.api_url, timeout=10) as client:
+    # Generous: making an organisation hashes 14 passwords, slow on a crowded machine.
+    async with httpx.AsyncClient(base_url=server.api_url, timeout=60) as client:
         yield client
 
 
@@ -179,7 +181,7 @@ async def api(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 async def org(server: LiveServer, admin_token: str) -> Org:
     """Two offices; the first with a user of every role (and a second responder).
     Shared by the tests of one module; tests that count people online use `fresh_org`."""
-    async with httpx.AsyncClient(base_url=server.api_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.api_url, timeout=60) as client:
         return await make_org(client, admin_token)
 
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alarm import events
+from app.alarm import events, policy
 from app.alarm.models import Alarm, AlarmDelivery, AlarmEvent, AlarmResponder
+from app.alarm.policy import Target, Viewer
 from app.alarm.schemas import AlarmCreate
 from app.auth.models import Device, User
 from app.auth.service import Principal
@@ -17,18 +18,10 @@ from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.org.models import Office, Room
 
-OFFICE_ROLES = ("responder", "manager")
-
 
 def can_see(user: User, alarm: Alarm) -> bool:
     """Raiser, admins, the office's managers, and (except function tests) its responders."""
-    if alarm.raised_by_id == user.id or user.has_role("admin"):
-        return True
-    if user.office_id != alarm.office_id:
-        return False
-    if user.has_role("manager"):
-        return True
-    return alarm.mode != "test" and user.has_role("responder")
+    return policy.can_see(Viewer.of(user), Target.of(alarm))
 
 
 async def get_visible(session: AsyncSession, *, alarm_id: uuid.UUID, user: User) -> Alarm:
@@ -48,10 +41,6 @@ async def _lock_alarm(session: AsyncSession, alarm: Alarm) -> Alarm:
 def _require_open(alarm: Alarm) -> None:
     if not alarm.is_open:
         raise Conflict(f"the alarm is {alarm.status}", code="alarm_closed")
-
-
-def _is_office_member(user: User, alarm: Alarm, *roles: str) -> bool:
-    return user.office_id == alarm.office_id and user.has_role(*roles)
 
 
 async def raise_alarm(
@@ -118,10 +107,10 @@ async def raise_alarm(
 async def acknowledge(session: AsyncSession, *, alarm: Alarm, user: User,
                       channel: str = "app") -> Alarm:
     """Record that `user` is coming. Repeating it changes nothing."""
-    if not _is_office_member(user, alarm, *OFFICE_ROLES):
+    if not policy.may_acknowledge(Viewer.of(user), Target.of(alarm)):
+        if alarm.raised_by_id == user.id:
+            raise Forbidden("you raised this alarm")
         raise Forbidden("only the office's responders and managers acknowledge")
-    if alarm.raised_by_id == user.id:
-        raise Forbidden("you raised this alarm")
     await _lock_alarm(session, alarm)
     _require_open(alarm)
     if await session.get(AlarmResponder, (alarm.id, user.id)) is not None:
@@ -139,7 +128,7 @@ async def acknowledge(session: AsyncSession, *, alarm: Alarm, user: User,
 
 async def upgrade(session: AsyncSession, *, alarm: Alarm, user: User, level: str) -> Alarm:
     """Raise an open yellow alarm to red."""
-    if alarm.raised_by_id != user.id and not _is_office_member(user, alarm, *OFFICE_ROLES):
+    if not policy.may_answer(Viewer.of(user), Target.of(alarm)):
         raise Forbidden("only the raiser, the office's responders and managers upgrade")
     await _lock_alarm(session, alarm)
     _require_open(alarm)
@@ -154,7 +143,7 @@ async def upgrade(session: AsyncSession, *, alarm: Alarm, user: User, level: str
 async def cancel(session: AsyncSession, *, alarm: Alarm, user: User, reason: str) -> Alarm:
     """Close the alarm as cancelled; responders keep seeing it as "cancelled, please check".
     (Escalation stops through the notify domain's reaction to `alarm.cancelled`.)"""
-    if alarm.raised_by_id != user.id and not _is_office_member(user, alarm, "manager"):
+    if not policy.may_cancel(Viewer.of(user), Target.of(alarm)):
         raise Forbidden("only the raiser or the office's managers cancel")
     await _lock_alarm(session, alarm)
     _require_open(alarm)
@@ -166,7 +155,7 @@ async def cancel(session: AsyncSession, *, alarm: Alarm, user: User, reason: str
 
 async def resolve(session: AsyncSession, *, alarm: Alarm, user: User,
                   summary: str | None) -> Alarm:
-    if alarm.raised_by_id != user.id and not _is_office_member(user, alarm, *OFFICE_ROLES):
+    if not policy.may_answer(Viewer.of(user), Target.of(alarm)):
         raise Forbidden("only the raiser, the office's responders and managers resolve")
     await _lock_alarm(session, alarm)
     _require_open(alarm)
@@ -230,22 +219,10 @@ async def list_alarms(
     cursor: str | None,
 ) -> tuple[Sequence[Alarm], str | None]:
     """Alarms the user may see, newest first, one page at a time."""
-    query = select(Alarm)
-    if user.has_role("admin"):
-        pass
-    elif user.has_role("manager"):
-        if office_id is not None and office_id != user.office_id:
-            raise Forbidden("managers see their own office only")
-        query = query.where(or_(Alarm.office_id == user.office_id, Alarm.raised_by_id == user.id))
-    elif user.has_role("responder"):
-        if office_id is not None and office_id != user.office_id:
-            raise Forbidden("responders see their own office only")
-        query = query.where(or_(
-            and_(Alarm.office_id == user.office_id, Alarm.mode != "test"),
-            Alarm.raised_by_id == user.id,
-        ))
-    else:
-        query = query.where(Alarm.raised_by_id == user.id)
+    viewer = Viewer.of(user)
+    if not policy.may_list_office(viewer, office_id):
+        raise Forbidden("you see your own office only")
+    query = select(Alarm).where(policy.can_see_clause(viewer))
     for column, value in ((Alarm.office_id, office_id), (Alarm.status, status),
                           (Alarm.level, level), (Alarm.mode, mode)):
         if value is not None:
@@ -264,15 +241,13 @@ async def list_alarms(
     return page, encode_cursor(page[-1]) if more and page else None
 
 
-async def open_alarms_for(session: AsyncSession, *, user: User) -> list[dict]:
+async def open_alarms_for(session: AsyncSession, *, viewer: Viewer) -> list[dict]:
     """Snapshots of the active or responding alarms the user receives events of."""
-    conditions = [Alarm.raised_by_id == user.id]
-    if user.office_id is not None and user.has_role(*OFFICE_ROLES):
-        conditions.append(and_(Alarm.office_id == user.office_id, Alarm.mode != "test"))
     alarms = (
         await session.scalars(
             select(Alarm)
-            .where(Alarm.status.in_(("active", "responding")), or_(*conditions))
+            .where(Alarm.status.in_(("active", "responding")),
+                   policy.follows_clause(viewer))
             .order_by(Alarm.raised_at)
         )
     ).all()

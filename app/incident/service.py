@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alarm import policy
 from app.alarm.models import Alarm
+from app.alarm.policy import Viewer
 from app.audit import service as audit_service
 from app.auth.models import User
 from app.db import utcnow
@@ -27,9 +29,7 @@ DEBRIEF_BY = timedelta(days=3)
 
 def require_follow_up_role(user: User, alarm: Alarm) -> None:
     """Full incident detail is for the office's managers and for admins."""
-    if user.has_role("admin"):
-        return
-    if not (user.has_role("manager") and user.office_id == alarm.office_id):
+    if not policy.may_follow_up(Viewer.of(user), alarm.office_id):
         raise Forbidden("incident follow-up is for the office's managers and admins")
 
 

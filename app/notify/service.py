@@ -10,8 +10,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alarm import events, reactions
+from app.alarm import events, policy, reactions
 from app.alarm.models import Alarm, AlarmEvent
+from app.alarm.policy import Target, Viewer
 from app.auth.models import User
 from app.db import utcnow
 from app.notify import texts
@@ -51,9 +52,12 @@ async def _queue(session: AsyncSession, alarm: Alarm, people: Sequence[User], *,
     context = await _context(session, alarm)
     now = utcnow()
     queued = 0
+    target = Target.of(alarm)
     for person in people:
         if person.phone is None or person.id in done or person.id == alarm.raised_by_id:
             continue
+        if not policy.follows(Viewer.of(person), target):
+            continue  # a text says what only the alarm's followers may read
         done.add(person.id)
         if kind == "sms":
             body = texts.alarm_sms(**context, raised_at=alarm.raised_at,

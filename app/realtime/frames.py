@@ -23,3 +23,8 @@ HEARTBEAT_ACK = encode({"type": "heartbeat_ack"})
 
 def error_frame(code: str, detail: str) -> str:
     return encode({"type": "error", "error": code, "detail": detail})
+
+
+TOO_MANY_RESUMES = error_frame("too_many_resumes",
+                               "one resume per connection every 5 s; live events carry on")
+NO_SUCH_ALARM = error_frame("not_found", "no such alarm")

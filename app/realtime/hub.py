@@ -7,29 +7,42 @@ connection gets every visible event in order even when publishes race or the bus
 
 import asyncio
 import contextlib
+import gc
 import logging
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.alarm import policy
 from app.alarm.events import bus_record
 from app.alarm.models import AlarmEvent
+from app.alarm.policy import Target, Viewer
+from app.auth.models import Device, LoginToken, User
+from app.db import utcnow
 from app.org.models import Office
-from app.realtime import frames
+from app.realtime import access, deferral, frames, wire
 from app.realtime.bus import Bus, cancel_quietly
-from app.realtime.connection import CLOSE_TOO_SLOW, Connection
+from app.realtime.connection import CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, Connection
+from app.realtime.limits import Receipts
+from app.realtime.openalarms import OpenAlarms
 from app.realtime.presence import Presence
+from app.realtime.recent import RecentEvents
 
 log = logging.getLogger(__name__)
 
 
 class Hub:
     def __init__(self, bus: Bus, sessionmaker: async_sessionmaker[AsyncSession],
-                 heartbeat_interval_s: float = 5) -> None:
+                 heartbeat_interval_s: float = 5, signing_key: bytes = b"") -> None:
         self.bus = bus
+        self.tokens = access.TokenCache(signing_key)
+        self.receipts = Receipts()
+        self.open_alarms = OpenAlarms()
+        self.recent = RecentEvents()
         self.sessionmaker = sessionmaker
         self.process_id = uuid.uuid4().hex
         self.interval = heartbeat_interval_s
@@ -54,6 +67,9 @@ class Hub:
         await asyncio.wait_for(self._ready.wait(), timeout=10)
         self._announcer = asyncio.create_task(self._run_announcer(), name="hub-presence")
         await self.bus.publish({"kind": "hello", "process": self.process_id})
+        # What start-up made lives as long as the process: keep the collector off it.
+        gc.collect()
+        gc.freeze()
 
     async def stop(self) -> None:
         await cancel_quietly(self._announcer)
@@ -65,7 +81,10 @@ class Hub:
 
     async def _newest_seq(self) -> int:
         async with self.sessionmaker() as session:
-            return int(await session.scalar(select(func.max(AlarmEvent.seq))) or 0)
+            newest = int(await session.scalar(select(func.max(AlarmEvent.seq))) or 0)
+            await self.open_alarms.load(session)
+            await self.recent.load(session, newest)
+            return newest
 
     async def _run_pump(self) -> None:
         listener = self.bus.listen()
@@ -90,7 +109,12 @@ class Hub:
         if kind == "events":
             for record in message["records"]:
                 await self._route_in_order(record)
+        elif kind == "access":
+            self._apply_access(message)
         elif kind == "reconnected":
+            # Access messages may have been lost meanwhile: trust nothing cached.
+            self.tokens.clear()
+            await self._recheck_access()
             await self._catch_up(None)
             await self._announce_all()
         elif kind == "office":
@@ -109,8 +133,44 @@ class Hub:
                 self._readiness_changed(office)
 
     async def publish_events(self, records: list[dict[str, Any]]) -> None:
-        """Called after a commit: hand the committed events to every process's hub."""
-        await self.bus.publish({"kind": "events", "records": records})
+        """Called after a commit: hand the committed events to every process's hub (once the
+        HTTP response, if any, is written)."""
+        message = {"kind": "events", "records": records}
+        await deferral.publish_after_response(lambda: self.bus.publish(message))
+
+    async def publish_access(self, message: dict[str, Any]) -> None:
+        """Called after a commit that changed someone's access: every process closes the
+        connections it no longer allows."""
+        await self.bus.publish({"kind": "access", **message})
+
+    def _apply_access(self, message: dict[str, Any]) -> None:
+        users, owners, devices, tokens, refresh = access.parse(message)
+        for user in users | owners | refresh:
+            self.tokens.forget_user(user)
+        for user in users | owners:
+            for conn in list(self.by_user.get(user, ())):
+                if user in users or conn.device_id in devices or conn.token_id in tokens:
+                    self.drop(conn, CLOSE_UNAUTHORIZED)
+
+    async def _recheck_access(self) -> None:
+        """Close the connections whose token, device or user is no longer what it was."""
+        conns = [c for users in self.by_user.values() for c in users]
+        if not conns:
+            return
+        async with self.sessionmaker() as session:
+            users = {u.id: u for u in (await session.scalars(
+                select(User).where(User.id.in_({c.user_id for c in conns})))).all()}
+            revoked_devices = set((await session.scalars(select(Device.id).where(
+                Device.id.in_({c.device_id for c in conns if c.device_id}),
+                Device.revoked_at.is_not(None)))).all())
+            revoked_tokens = set((await session.scalars(select(LoginToken.id).where(
+                LoginToken.id.in_({c.token_id for c in conns if c.token_id}),
+                LoginToken.revoked_at.is_not(None)))).all())
+        for conn in conns:
+            user = users.get(conn.user_id)
+            if (user is None or not user.is_active or Viewer.of(user) != conn.viewer
+                    or conn.device_id in revoked_devices or conn.token_id in revoked_tokens):
+                self.drop(conn, CLOSE_UNAUTHORIZED)
 
     async def _route_in_order(self, record: dict[str, Any]) -> None:
         seq = record["seq"]
@@ -137,24 +197,36 @@ class Hub:
                 return
 
     def _route(self, record: dict[str, Any]) -> None:
+        """Send one committed event to every connection that follows its alarm: encoded and
+        serialised once, written straight to each socket that is not behind."""
         alarm = record["alarm"]
-        raiser = uuid.UUID(alarm["raised_by"]["id"])
-        targets: set[Connection] = set(self.by_user.get(raiser, ()))
-        if alarm["mode"] != "test":
-            targets.update(self.office_receivers.get(uuid.UUID(alarm["office_id"]), ()))
-        if not targets:
+        self.open_alarms.apply(alarm)
+        target = Target.of_snapshot(alarm)
+        seq, text = record["seq"], frames.event_frame(record)
+        self.recent.add(seq, target, text)
+        who = policy.audience(target)
+        groups = [self.by_user[user] for user in who.users if user in self.by_user]
+        if who.office_id is not None and who.office_id in self.office_receivers:
+            groups.append(self.office_receivers[who.office_id])
+        if not any(groups):
             return
-        item = (record["seq"], frames.event_frame(record))
-        for conn in targets:
-            if not conn.offer(item):
-                self.drop(conn, CLOSE_TOO_SLOW)
+        data = wire.frame_bytes(text)
+        slow = [conn for group in groups for conn in group if not conn.push(seq, text, data)]
+        for conn in slow:
+            self.drop(conn, CLOSE_TOO_SLOW)
 
     # Connections and readiness
 
-    def register(self, conn: Connection, *, min_responders_online: int | None) -> str | None:
-        """Start routing to `conn`. Returns the office's readiness frame for the caller to send
-        right after `hello` (later changes are queued like events)."""
+    def register(self, conn: Connection, *, min_responders_online: int | None,
+                 expires_at: datetime | None = None) -> str | None:
+        """Start routing to `conn` (until its login token expires). Returns the office's
+        readiness frame for the caller to send right after `hello` (later changes are queued
+        like events)."""
         self.by_user[conn.user_id].add(conn)
+        if expires_at is not None:
+            loop = asyncio.get_running_loop()
+            left = (expires_at - utcnow()).total_seconds()
+            conn.expiry = loop.call_at(loop.time() + left, self.drop, conn, CLOSE_UNAUTHORIZED)
         if conn.office_id is None:
             return None
         office = conn.office_id
@@ -170,6 +242,9 @@ class Hub:
 
     def unregister(self, conn: Connection) -> None:
         """Stop routing to `conn`; it stops counting as online at once."""
+        if conn.expiry is not None:
+            conn.expiry.cancel()
+            conn.expiry = None
         users = self.by_user.get(conn.user_id)
         if users is None or conn not in users:
             return
@@ -187,11 +262,8 @@ class Hub:
 
     def drop(self, conn: Connection, code: int) -> None:
         """Disconnect a connection from the server side (it will reconnect and resume)."""
-        if conn.close_code is None:
-            conn.close_code = code
         self.unregister(conn)
-        if conn.sender is not None:
-            conn.sender.cancel()
+        conn.abort(code)
 
     def online_users(self, office_id: uuid.UUID) -> set[uuid.UUID]:
         """Responders of the office with a live connection to any server process."""
@@ -238,10 +310,11 @@ class Hub:
                                       self.min_online.get(office, 0))
 
     def _broadcast_readiness(self, office: uuid.UUID) -> None:
-        item = (0, self._readiness(office))
-        for conn in list(self.office_members.get(office, ())):
-            if not conn.offer(item):
-                self.drop(conn, CLOSE_TOO_SLOW)
+        text = self._readiness(office)
+        data = wire.frame_bytes(text)
+        slow = [c for c in self.office_members.get(office, ()) if not c.push(0, text, data)]
+        for conn in slow:
+            self.drop(conn, CLOSE_TOO_SLOW)
 
     async def office_settings_changed(self, office_id: uuid.UUID, *,
                                       min_responders_online: int) -> None:
@@ -252,6 +325,14 @@ class Hub:
         if self.min_online.get(office_id) != minimum:
             self.min_online[office_id] = minimum
             self._broadcast_readiness(office_id)
+
+    async def office_minimum(self, office_id: uuid.UUID) -> int | None:
+        """The office's minimum of responders online, from memory once known (changes come
+        over the bus)."""
+        if office_id in self.min_online:
+            return self.min_online[office_id]
+        async with self.sessionmaker() as session:
+            return await self.load_office_minimum(session, office_id)
 
     async def load_office_minimum(self, session: AsyncSession, office_id: uuid.UUID) -> int | None:
         return await session.scalar(

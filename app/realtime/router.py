@@ -4,27 +4,28 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 from starlette.routing import WebSocketRoute
 
+from app.alarm import policy
 from app.alarm import service as alarm_service
 from app.alarm.events import bus_record
 from app.alarm.models import Alarm, AlarmEvent
-from app.auth import service as auth_service
 from app.auth.models import User
-from app.auth.service import Principal
-from app.db import commit, utcnow
+from app.db import commit
 from app.errors import AppError, is_unavailable
-from app.realtime import frames
+from app.realtime import frames, limits
+from app.realtime.access import Grant
 from app.realtime.connection import (
     CLOSE_HEARTBEAT_TIMEOUT,
+    CLOSE_TOO_SLOW,
     CLOSE_UNAUTHORIZED,
     Connection,
-    Resume,
 )
 from app.realtime.hub import Hub
 
@@ -41,7 +42,7 @@ def _header_token(ws: WebSocket) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def _authenticate(ws: WebSocket) -> Principal | None:
+async def _authenticate(ws: WebSocket) -> Grant | None:
     token = _header_token(ws)
     if token is None:
         try:
@@ -53,62 +54,56 @@ async def _authenticate(ws: WebSocket) -> Principal | None:
             token = None
     if not isinstance(token, str) or not token:
         return None
-    async with ws.app.state.sessionmaker() as session:
-        try:
-            principal = await auth_service.authenticate(
-                session, token=token, key=ws.app.state.settings.signing_key
-            )
-        except AppError:
-            return None
-        if principal.device is not None:
-            principal.device.last_seen_at = utcnow()
-            await commit(session)
-        return principal
+    return await ws.app.state.hub.tokens.lookup(ws.app.state.sessionmaker, token)
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
     await ws.accept()
+    hub: Hub = ws.app.state.hub
+    generation = hub.tokens.generation
     try:
-        principal = await _authenticate(ws)
+        grant = await _authenticate(ws)
+        viewer = grant.viewer if grant else None
+        minimum = (await hub.office_minimum(viewer.office_id)
+                   if viewer and viewer.office_id else None)
     except Exception as exc:
         if not is_unavailable(exc):
             raise
         with contextlib.suppress(Exception):
             await ws.close(CLOSE_TRY_AGAIN, "database unavailable")
         return
-    if principal is None:
+    if grant is None or viewer is None:
         with contextlib.suppress(Exception):
             await ws.close(CLOSE_UNAUTHORIZED, "invalid or missing token")
         return
     state = ws.app.state
-    hub: Hub = state.hub
-    user = principal.user
-    conn = Connection.for_user(user, principal.device.id if principal.device else None,
-                               maxsize=state.settings.ws_send_queue)
+    conn = Connection(grant, ws, maxsize=state.settings.ws_send_queue, replay=_replay)
     interval = state.settings.heartbeat_interval_s
+    hold: asyncio.TimerHandle | None = None
     try:
-        async with state.sessionmaker() as session:
-            minimum = (await hub.load_office_minimum(session, user.office_id)
-                       if user.office_id else None)
-            readiness = hub.register(conn, min_responders_online=minimum)
-            newest = int(await session.scalar(select(func.max(AlarmEvent.seq))) or 0)
-            open_alarms = await alarm_service.open_alarms_for(session, user=user)
-        await ws.send_text(frames.encode({
+        # No await from here to the hello: what it says is exactly what was routed so far.
+        readiness = hub.register(conn, min_responders_online=minimum,
+                                 expires_at=grant.expires_at)
+        if hub.tokens.changed_since(viewer.user_id, generation):
+            hub.drop(conn, CLOSE_UNAUTHORIZED)  # looked up before a change of access
+        newest = hub.cursor
+        conn.sent_seq = newest
+        hello = frames.encode({
             "type": "hello", "seq": newest, "heartbeat_interval_s": interval,
-            "open_alarms": open_alarms, "user": {"id": str(user.id), "full_name": user.full_name,
-                                                 "roles": user.roles},
-        }))
+            "open_alarms": hub.open_alarms.visible_to(viewer), "user": grant.hello_user(),
+        })
+        await ws.send_text(hello)
         if readiness is not None:
             await ws.send_text(readiness)
-        conn.sent_seq = newest
-        del user, principal  # the connection keeps ids only, not ORM objects
-        conn.sender = asyncio.create_task(_send_loop(ws, conn))
+        hold = asyncio.get_running_loop().call_later(LIVE_HOLD_S, conn.release)
         await _receive_loop(ws, conn, interval)
     except WebSocketDisconnect:
         pass
     except Exception:
         log.exception("websocket connection failed")
     finally:
+        if hold is not None:
+            hold.cancel()
         hub.unregister(conn)
         if conn.sender is not None:
             conn.sender.cancel()
@@ -117,6 +112,13 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         if conn.close_code is not None:
             with contextlib.suppress(Exception):
                 await ws.close(conn.close_code)
+
+
+def _after_seq(frame: dict[str, Any]) -> int | None:
+    after = frame.get("after_seq")
+    if isinstance(after, int) and not isinstance(after, bool) and after >= 0:
+        return after
+    return None
 
 
 async def _receive_loop(ws: WebSocket, conn: Connection, interval: int) -> None:
@@ -139,38 +141,51 @@ async def _receive_loop(ws: WebSocket, conn: Connection, interval: int) -> None:
             if not isinstance(frame, dict):
                 raise ValueError("not an object")
         except ValueError:
-            conn.offer((0, frames.error_frame("invalid_frame", "frames are JSON objects")))
+            conn.push(0, frames.error_frame("invalid_frame", "frames are JSON objects"))
             continue
         kind = frame.get("type")
-        if kind == "resume" and not conn.heard.is_set():
-            after = frame.get("after_seq")
-            if isinstance(after, int) and not isinstance(after, bool) and after >= 0:
-                conn.early_resume = after
-                conn.heard.set()
-                continue
-        conn.heard.set()
+        if kind == "resume" and conn.holding and (after := _after_seq(frame)) is not None:
+            conn.early_resume = after
+            conn.resumed_at = time.monotonic()
+            conn.release()
+            continue
+        conn.release()
         if kind == "heartbeat":
-            conn.offer((0, frames.HEARTBEAT_ACK))
+            conn.push(0, frames.HEARTBEAT_ACK)
         elif kind == "resume":
-            after = frame.get("after_seq")
-            if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-                conn.offer((0, frames.error_frame("invalid_frame", "after_seq must be an int >= 0")))
-            elif not conn.offer(Resume(after)):
-                hub.drop(conn, conn.close_code or 4429)
+            after = _after_seq(frame)
+            if after is None:
+                conn.push(0, frames.error_frame("invalid_frame", "after_seq must be an int >= 0"))
+            elif (conn.resumed_at is not None
+                  and time.monotonic() - conn.resumed_at < limits.RESUME_INTERVAL_S):
+                conn.push(0, frames.TOO_MANY_RESUMES)
+            else:
+                conn.resumed_at = time.monotonic()
+                if not conn.resume(after):
+                    hub.drop(conn, CLOSE_TOO_SLOW)
         elif kind == "received":
             await _record_received(ws, conn, frame.get("alarm_id"))
         elif kind == "auth":
             continue
         else:
-            conn.offer((0, frames.error_frame("unknown_type", f"unknown frame type {kind!r}")))
+            conn.push(0, frames.error_frame("unknown_type", f"unknown frame type {kind!r}"))
 
 
 async def _record_received(ws: WebSocket, conn: Connection, alarm_id: Any) -> None:
+    """Store one `alarm.delivered` per alarm and user: repeats (from any of the user's
+    connections on this process) are dropped without touching the database."""
     try:
         alarm_uuid = uuid.UUID(str(alarm_id))
     except ValueError:
-        conn.offer((0, frames.error_frame("invalid_frame", "alarm_id must be a UUID")))
+        conn.push(0, frames.error_frame("invalid_frame", "alarm_id must be a UUID"))
         return
+    if alarm_uuid in conn.invisible:
+        conn.push(0, frames.NO_SUCH_ALARM)
+        return
+    receipts = ws.app.state.hub.receipts
+    if not receipts.claim(alarm_uuid, conn.user_id):
+        return
+    stored = False
     async with ws.app.state.sessionmaker() as session:
         session.info["publish"] = ws.app.state.hub.publish_events
         try:
@@ -180,56 +195,39 @@ async def _record_received(ws: WebSocket, conn: Connection, alarm_id: Any) -> No
                 await alarm_service.record_delivery(session, alarm=alarm, user=user,
                                                     channel="websocket")
             await commit(session)
+            stored = True
         except AppError as exc:
             await session.rollback()
-            conn.offer((0, frames.error_frame(exc.code, str(exc.detail))))
+            if exc.status_code == 404 and len(conn.invisible) < limits.INVISIBLE_KEPT:
+                conn.invisible.add(alarm_uuid)
+            conn.push(0, frames.error_frame(exc.code, str(exc.detail)))
+        finally:
+            receipts.release(alarm_uuid, conn.user_id, stored=stored)
 
 
-async def _send_loop(ws: WebSocket, conn: Connection) -> None:
-    try:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(LIVE_HOLD_S):
-                await conn.heard.wait()
-        conn.heard.set()
-        if conn.early_resume is not None:
-            await _replay(ws, conn, conn.early_resume)
-        while True:
-            item = await conn.queue.get()
-            if isinstance(item, Resume):
-                await _replay(ws, conn, item.after_seq)
-                continue
-            seq, text = item
-            if seq and seq <= conn.sent_seq:
-                continue
-            await ws.send_text(text)
-            if seq:
-                conn.sent_seq = seq
-    except asyncio.CancelledError:
-        # Dropped by the hub (too slow, or silent too long): close so the receiver ends too.
-        if conn.close_code is not None:
-            with contextlib.suppress(Exception):
-                await ws.close(conn.close_code)
-        raise
-
-
-async def _replay(ws: WebSocket, conn: Connection, after: int) -> None:
-    """Send every visible event after `after` from the database, in order; the live frames
-    queued meanwhile follow, without duplicates."""
-    visible = [Alarm.raised_by_id == conn.user_id]
-    if conn.receives_office:
-        visible.append(and_(AlarmEvent.office_id == conn.office_id, Alarm.mode != "test"))
+async def _replay(conn: Connection, after: int) -> None:
+    """Send every visible event after `after` (from memory when the hub still holds them all,
+    else from the database), in order; the live frames queued meanwhile follow, without
+    duplicates."""
+    held = conn.ws.app.state.hub.recent.after(after, conn.viewer)
+    if held is not None:
+        for seq, text in held:
+            await conn.ws.send_text(text)
+            conn.sent_seq = max(conn.sent_seq, seq)
+        return
+    visible = policy.follows_clause(conn.viewer, office=AlarmEvent.office_id)
     cursor = after
     while True:
-        async with ws.app.state.sessionmaker() as session:
+        async with conn.ws.app.state.sessionmaker() as session:
             rows = (await session.scalars(
                 select(AlarmEvent)
                 .join(Alarm, Alarm.id == AlarmEvent.alarm_id)
-                .where(AlarmEvent.seq > cursor, or_(*visible))
+                .where(AlarmEvent.seq > cursor, visible)
                 .order_by(AlarmEvent.seq)
                 .limit(REPLAY_PAGE)
             )).all()
         for row in rows:
-            await ws.send_text(frames.event_frame(bus_record(row)))
+            await conn.ws.send_text(frames.event_frame(bus_record(row)))
             cursor = row.seq
         if len(rows) < REPLAY_PAGE:
             break

@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.alarm import policy
 from app.alarm.models import Alarm, AlarmResponder
+from app.alarm.policy import Viewer
 from app.auth.models import Device, User
 from app.db import utcnow
 from app.errors import Forbidden
@@ -22,9 +24,7 @@ from app.stats.models import DEFAULT_TEST_INTERVAL_DAYS, ReadinessPolicy
 
 
 def require_office_follow_up(user: User, office_id: uuid.UUID) -> None:
-    if user.has_role("admin"):
-        return
-    if not (user.has_role("manager") and user.office_id == office_id):
+    if not policy.may_follow_up(Viewer.of(user), office_id):
         raise Forbidden("for the office's managers and admins")
 
 
