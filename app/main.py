@@ -19,6 +19,10 @@ from app.notify import service as notify_service
 from app.notify.dispatcher import Dispatcher
 from app.notify.router import router as notify_router
 from app.org.router import router as org_router
+from app.push import service as push_service
+from app.push.origins import parse_origins
+from app.push.router import router as push_router
+from app.push.vapid import vapid_key
 from app.realtime import router as realtime
 from app.realtime.bus import make_bus
 from app.realtime.hub import Hub
@@ -70,11 +74,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     notify_service.install()
+    push_service.install()
     settings.signing_key  # noqa: B018  (create the key file at start, not on first request)
+    vapid_key(settings)  # likewise the VAPID key; a bad key or origin list stops the start
+    parse_origins(settings.push_endpoints)
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     for router in (health_router, auth_router, web_admin_router, org_router, alarm_router,
-                   incident_router, stats_router, audit_router, notify_router):
+                   incident_router, stats_router, audit_router, notify_router, push_router):
         api.include_router(router)
     app.include_router(api)
     app.router.routes.append(realtime.route(API_PREFIX))

@@ -6,8 +6,9 @@ from app.auth.models import Device, LoginToken, User
 from app.incident.models import Debrief, FollowUpTask, Incident
 from app.notify.models import Notification, TwilioCallback
 from app.org.models import Office, Room
+from app.push.models import PushMessage, PushSubscription
 from app.stats.models import ReadinessPolicy
 
 __all__ = ["Alarm", "AlarmDelivery", "AlarmEvent", "AlarmResponder", "AuditEntry", "Debrief", "Device",
-           "FollowUpTask", "Incident", "LoginToken", "Notification", "Office", "ReadinessPolicy", "Room",
-           "TwilioCallback", "User"]
+           "FollowUpTask", "Incident", "LoginToken", "Notification", "Office", "PushMessage",
+           "PushSubscription", "ReadinessPolicy", "Room", "TwilioCallback", "User"]
