@@ -89,6 +89,44 @@ TEXTS: dict[str, tuple[str, str]] = {
     "m_rejected": ("Alarmen ble avvist av serveren:", "The server refused the alarm:"),
     "m_position": ("Posisjon", "Position"),
     "m_enable_sound": ("Slå på lyd for alarmer", "Turn on alarm sound"),
+    # Phone: lock-screen alerts (Web Push); the n_* texts are what the service worker shows
+    "push_title": ("Varsler på låst skjerm", "Lock-screen alerts"),
+    "push_turn_on": ("Slå på varsler på låst skjerm", "Turn on lock-screen alerts"),
+    "push_turn_off": ("Slå av varsler på låst skjerm", "Turn off lock-screen alerts"),
+    "push_on": ("På: alarmer varsles på denne telefonen også når siden er lukket.",
+                "On: alarms reach this phone even when the page is closed."),
+    "push_off": ("Av: alarmer når deg bare mens denne siden er åpen.",
+                 "Off: alarms reach you only while this page is open."),
+    "push_blocked": ("Blokkert: nettleseren sperrer varsler for denne siden. Tillat varsler i "
+                     "nettleserens innstillinger for siden, og trykk så på knappen igjen.",
+                     "Blocked: the browser blocks alerts for this page. Allow notifications in "
+                     "the browser's settings for this site, then press the button again."),
+    "push_unsupported": ("Ikke mulig i denne nettleseren. På iPhone (iOS 16.4 eller nyere): legg "
+                         "Trygg til på Hjem-skjermen (Del → Legg til på Hjem-skjerm) og åpne den "
+                         "derfra.",
+                         "Not possible in this browser. On an iPhone (iOS 16.4 or later): add "
+                         "Trygg to the Home Screen (Share → Add to Home Screen) and open it "
+                         "from there."),
+    "push_insecure": ("Varsler på låst skjerm krever at siden åpnes over HTTPS.",
+                      "Lock-screen alerts need the page to be opened over HTTPS."),
+    "push_working": ("Et øyeblikk …", "One moment …"),
+    "push_failed": ("Fikk ikke slått på varsler:", "Could not turn on alerts:"),
+    "push_unknown": ("Vet ikke om varsler er på: får ikke kontakt med serveren.",
+                     "Unknown whether alerts are on: cannot reach the server."),
+    "n_yellow": ("Trenger bistand", "Need assistance"),
+    "n_red": ("Akutt fare – ring 112", "Danger – call 112"),
+    "n_drill": ("ØVELSE", "DRILL"),
+    "n_coming": ("{names} kommer", "Coming: {names}"),
+    "n_you_coming": ("Du kommer", "You are coming"),
+    "n_cancelled": ("Avblåst", "Called off"),
+    "n_resolved": ("Avsluttet", "Resolved"),
+    "n_room": ("Rom: {room}", "Room: {room}"),
+    "n_no_room": ("Uten rom", "No room"),
+    "n_raised_by": ("Utløst av {name}", "Raised by {name}"),
+    "n_nobody": ("Ingen har svart ennå", "Nobody has answered yet"),
+    "n_ack": ("Jeg kommer", "I'm coming"),
+    "n_open": ("Åpne", "Open"),
+    "n_ack_failed": ("Svaret ble ikke sendt – åpne Trygg", "The answer was not sent – open Trygg"),
     # Console
     "c_title": ("Trygg konsoll", "Trygg console"),
     "c_login_intro": ("For ledere og administratorer.", "For managers and admins."),
@@ -209,6 +247,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "never": ("Aldri", "Never"),
     "test_interval": ("Testintervall (dager)", "Test interval (days)"),
     "devices_none": ("Ingen enheter.", "No devices."),
+    "reachable_by": ("Nås via", "Reachable by"),
+    "channel_websocket": ("app åpen", "app open"),
+    "channel_push": ("varsel på låst skjerm", "lock-screen alert"),
+    "channel_sms": ("SMS", "text message"),
+    "unreachable": ("kan ikke nås nå", "cannot be reached now"),
+    "channels_push_unknown": ("Serveren oppgir ikke hvem som har varsler på låst skjerm; vist er "
+                              "app og SMS.",
+                              "The server does not say who has lock-screen alerts on; shown are "
+                              "the app and text messages."),
     "admin_offices": ("Kontorer", "Offices"),
     "admin_rooms": ("Rom", "Rooms"),
     "admin_users": ("Brukere og roller", "Users and roles"),
