@@ -179,6 +179,7 @@ async def test_responder_turns_push_on_and_jeg_kommer_on_the_notification_acknow
     page = await phone_login(chromium_profile, push_server, responder)
     # Nothing is asked on its own: the page waits for the button.
     assert await subscriptions(api, responder) == []
+    await shot(page, "phone-push-off")
     await turn_push_on(page)
     await shot(page, "phone-push-on")
 
@@ -295,3 +296,27 @@ async def test_a_rotated_subscription_is_stored_again_and_the_old_one_forgotten(
     await expect(page.locator("#push-state")).to_contain_text("På:")
     await turn_push_off(page)
     assert await subscriptions(api, responder) == []
+
+
+async def test_readiness_page_says_who_is_reachable_by_which_channel(
+        push_server, push_org, push_api, chromium_profile):
+    from tests.web.test_browser import console_login
+
+    org, api = push_org, push_api
+    page = await phone_login(chromium_profile, push_server, org["responder"])
+    await turn_push_on(page)
+    console = await console_login(chromium_profile, push_server, org["manager"])
+    await console.goto(push_server.base_url + "/console/readiness")
+    online = console.locator(f"#r-reach tr[data-user-id='{org['responder'].id}']")
+    away = console.locator(f"#r-reach tr[data-user-id='{org['responder2'].id}']")
+    await expect(online).to_contain_text("app åpen")
+    await expect(away).to_contain_text("kan ikke nås nå")  # no page open, no push, no phone
+    readiness = (await api.get(f"/offices/{org.office['id']}/readiness",
+                               headers=org["manager"].headers)).json()
+    if all("channels" in p for p in readiness["responders"]):
+        await expect(online).to_contain_text("varsel på låst skjerm")
+        await expect(console.locator("#r-reach-derived")).to_be_hidden()
+    else:
+        await expect(console.locator("#r-reach-derived")).to_be_visible()
+    await console.close()
+    await turn_push_off(page)
