@@ -21,6 +21,7 @@ from app.db import commit, utcnow
 from app.notify import service
 from app.notify.models import ACCEPTED, EXPIRED, FAILED, PENDING, SENDING, Notification
 from app.notify.twilio import Outcome, TwilioSender
+from app.push.outbox import PushOutbox
 from app.realtime.bus import cancel_quietly
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Dispatcher:
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.sender = TwilioSender(settings) if settings.sms_enabled else None
+        self.push = PushOutbox(settings, sessionmaker)
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._inflight: set[asyncio.Task] = set()
@@ -53,6 +55,7 @@ class Dispatcher:
         await cancel_quietly(self._task)
         for task in list(self._inflight):
             await cancel_quietly(task)
+        await self.push.stop()
 
     def wake(self) -> None:
         self._wake.set()
@@ -61,6 +64,7 @@ class Dispatcher:
         while True:
             try:
                 await self._escalate_due()
+                await self.push.send_due()
                 if self.sender is not None:
                     await self._send_due()
             except Exception:
