@@ -79,10 +79,10 @@ function describe(alarm, me, T) {
   else if (names.length) title = fill(names.length === 1 && iAmComing ? (T.n_you_coming || names[0]) : (T.n_coming || "{names}"), {names: names.join(", ")});
   else title = level;
   if (alarm.mode === "drill") title = (T.n_drill || "ØVELSE") + " – " + title;
-  const where = alarm.room ? alarm.room.name : (T.n_no_room || "");
   const lines = [];
   if (title.indexOf(level) < 0) lines.push(level);
-  if (where) lines.push(fill(T.n_room || "{room}", {room: where}));
+  if (alarm.room) lines.push(fill(T.n_room || "{room}", {room: alarm.room.name}));
+  else if (T.n_no_room) lines.push(T.n_no_room);
   if (alarm.raised_by) lines.push(fill(T.n_raised_by || "{name}", {name: alarm.raised_by.full_name}));
   if (open && !names.length && T.n_nobody) lines.push(T.n_nobody);
   return {title, body: lines.join("\n"), open, iAmComing};
