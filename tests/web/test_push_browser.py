@@ -147,12 +147,21 @@ class Worker:
           .then((ns) => handleNotificationClick(ns[0], action)).then(() => true)""", [tag, action])
 
 
-async def pushed(api, person, alarm_id: str, event_type: str, **changes) -> dict:
-    """The contract's push payload for the alarm's newest event of that type, built from REST."""
-    alarm = (await api.get(f"/alarms/{alarm_id}", headers=person.headers)).json()
-    event = [e for e in alarm.pop("events") if e["type"] == event_type][-1]
-    alarm.update({"location_note": None, "close_reason": None, **changes})
-    return {"type": "event", "seq": event["seq"], "event": event, "alarm": alarm}
+async def pushed(server, alarm_id: str, event_type: str) -> dict:
+    """What the server pushes for the alarm's newest event of that type (its own payload code,
+    on the stored event), as the browser hands it to the worker after decryption."""
+    from sqlalchemy import select
+
+    from app.alarm.models import AlarmEvent
+    from app.push.service import alarm_payload
+
+    async with server.app.state.sessionmaker() as session:
+        event = (await session.scalars(
+            select(AlarmEvent).where(AlarmEvent.alarm_id == uuid.UUID(alarm_id),
+                                     AlarmEvent.type == event_type)
+            .order_by(AlarmEvent.seq.desc()))).first()
+        assert event is not None, f"no {event_type} for {alarm_id}"
+        return json.loads(json.dumps(alarm_payload(event), default=str))
 
 
 async def subscriptions(api, person) -> list[dict]:
@@ -206,7 +215,7 @@ async def test_responder_turns_push_on_and_jeg_kommer_on_the_notification_acknow
     assert raised.status_code == 201, raised.text
     worker = await Worker.attach(chromium_profile, page, push_server)
     await page.goto("about:blank")  # the phone page is closed: only the worker is left
-    payload = await pushed(api, org["manager"], alarm_id, "alarm.raised")
+    payload = await pushed(push_server, alarm_id, "alarm.raised")
     payload["alarm"]["location_note"] = "Kunden har en kniv"  # even if the server sent it
     await worker.push(payload)
 
@@ -238,7 +247,7 @@ async def test_responder_turns_push_on_and_jeg_kommer_on_the_notification_acknow
     cancelled = await api.post(f"/alarms/{alarm_id}/cancel", json={"reason": "Feiltrykk, beklager"},
                                headers=org["staff"].headers)
     assert cancelled.status_code == 200, cancelled.text
-    await worker.push(await pushed(api, org["manager"], alarm_id, "alarm.cancelled"))
+    await worker.push(await pushed(push_server, alarm_id, "alarm.cancelled"))
     shown = await worker.notification_changes(alarm_id, "Avblåst")
     assert shown["icon"].endswith("/static/web/alarm-closed.png")
     assert "Feiltrykk" not in shown["body"]
@@ -254,13 +263,13 @@ async def test_drill_is_marked_ovelse_and_apne_brings_the_page_to_the_alarm(
                               room_id=org.room["id"])).status_code == 201
     await expect(page.locator(f"#alarm-list [data-alarm-id='{alarm_id}']")).to_be_visible()
     worker = await Worker.attach(chromium_profile, page, push_server)
-    await worker.push(await pushed(api, org["manager"], alarm_id, "alarm.raised"))
+    await worker.push(await pushed(push_server, alarm_id, "alarm.raised"))
     shown = await worker.notification_changes(alarm_id, "ØVELSE – Trenger bistand")
     assert shown["icon"].endswith("/static/web/alarm-yellow.png")
 
     # Another responder answers: the notification says who is coming, and still offers mine.
     await api.post(f"/alarms/{alarm_id}/acknowledge", json={}, headers=org["responder2"].headers)
-    await worker.push(await pushed(api, org["manager"], alarm_id, "alarm.acknowledged"))
+    await worker.push(await pushed(push_server, alarm_id, "alarm.acknowledged"))
     shown = await worker.notification_changes(
         alarm_id, f"ØVELSE – {org['responder2'].full_name} kommer")
     assert shown["actions"] == ["ack:Jeg kommer", "open:Åpne"]
