@@ -19,7 +19,15 @@ from app.alarm.models import OPEN_STATUSES, Alarm
 from app.config import Settings
 from app.db import commit, utcnow
 from app.notify import service
-from app.notify.models import ACCEPTED, EXPIRED, FAILED, PENDING, SENDING, Notification
+from app.notify.models import (
+    ACCEPTED,
+    EXPIRED,
+    FAILED,
+    PENDING,
+    SENDING,
+    Notification,
+    channel_of,
+)
 from app.notify.twilio import Outcome, TwilioSender
 from app.push.outbox import PushOutbox
 from app.realtime.bus import cancel_quietly
@@ -134,7 +142,7 @@ class Dispatcher:
 
     async def _send_one(self, row: Notification) -> None:
         assert self.sender is not None
-        if row.kind == "sms":
+        if channel_of(row.kind) == "sms":
             left = int((row.expires_at - utcnow()).total_seconds())
             outcome = await self.sender.send_sms(row.to, row.body, max(1, min(300, left)))
         else:
@@ -179,6 +187,7 @@ class Dispatcher:
     @staticmethod
     async def _log(session: AsyncSession, alarm: Alarm, row: Notification, what: str,
                    data: dict) -> None:
-        await events.log_event(session, alarm=alarm, type=f"{row.kind}.{what}", actor=None,
-                               data={"user_id": str(row.user_id), "tier": row.tier,
-                                     "status": what, **data})
+        extra = {"kind": row.kind} if row.kind != channel_of(row.kind) else {}
+        await events.log_event(session, alarm=alarm, type=f"{channel_of(row.kind)}.{what}",
+                               actor=None, data={"user_id": str(row.user_id), "tier": row.tier,
+                                                 "status": what, **extra, **data})
