@@ -252,10 +252,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "channel_push": ("varsel på låst skjerm", "lock-screen alert"),
     "channel_sms": ("SMS", "text message"),
     "unreachable": ("kan ikke nås nå", "cannot be reached now"),
-    "channels_push_unknown": ("Serveren oppgir ikke hvem som har varsler på låst skjerm; vist er "
-                              "app og SMS.",
-                              "The server does not say who has lock-screen alerts on; shown are "
-                              "the app and text messages."),
     "admin_offices": ("Kontorer", "Offices"),
     "admin_rooms": ("Rom", "Rooms"),
     "admin_users": ("Brukere og roller", "Users and roles"),

@@ -358,24 +358,13 @@
     return offices;
   }
 
-  // Who an alarm reaches now, and how. The server's per-person `channels` when it gives them;
-  // otherwise derived here: the app while online, SMS with a phone when texts are on (push unknown).
-  async function reachability(r) {
-    const given = r.responders.every((p) => Array.isArray(p.channels));
-    let phones = {}, sms = false;
-    if (!given) {
-      const [users, health] = await Promise.all([call("GET", `/users?office_id=${r.office_id}`).catch(() => []),
-                                                 fetch("/api/v1/health").then((x) => x.json()).catch(() => ({}))]);
-      phones = Object.fromEntries(users.map((u) => [u.id, !!u.phone]));
-      sms = health.sms === "enabled";
-    }
-    const channels = (p) => given ? p.channels : [p.online && "websocket", sms && phones[p.user_id] && "sms"].filter(Boolean);
+  // Who an alarm reaches now, and how: the server's `reachable` channels for each responder.
+  function reachability(r) {
     $("#r-reach tbody").replaceChildren(...r.responders.map((p) => {
-      const ways = channels(p);
+      const ways = p.reachable || [];
       return h("tr", {"data-user-id": p.user_id}, h("th", {scope: "row", text: p.full_name}),
         h("td", {class: ways.length ? "ok" : "warn", text: ways.length ? ways.map((c) => t("channel_" + c)).join(", ") : t("unreachable")}));
     }));
-    $("#r-reach-derived").hidden = given;
   }
 
   async function readiness() {
@@ -391,7 +380,7 @@
         h("td", {text: d.last_seen_at ? fmtDateTime(d.last_seen_at) : t("never")}),
         h("td", {class: d.test_overdue ? "warn" : ""}, d.last_test_at ? fmtDateTime(d.last_test_at) : t("never"), d.test_overdue ? " – " + t("test_overdue") : ""))));
       $("#r-none").hidden = r.devices.length > 0;
-      await reachability(r);
+      reachability(r);
     };
     $("#r-office").addEventListener("change", load);
     setInterval(() => load().catch(() => {}), 10000);
