@@ -43,13 +43,13 @@ async def push_server(new_database, tmp_path_factory) -> AsyncIterator[LiveServe
 
 @pytest.fixture
 async def push_org(push_server):
-    async with httpx.AsyncClient(base_url=push_server.api_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=push_server.api_url, timeout=30) as client:
         return await make_org(client, await create_admin_token(push_server))
 
 
 @pytest.fixture
 async def push_api(push_server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=push_server.api_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=push_server.api_url, timeout=30) as client:
         yield client
 
 
@@ -282,7 +282,7 @@ async def test_drill_is_marked_ovelse_and_apne_brings_the_page_to_the_alarm(
     assert [r["user_id"] for r in alarm["responders"]] == [org["responder2"].id]
 
 
-async def test_a_rotated_subscription_is_stored_again_and_the_old_one_forgotten(
+async def test_a_rotated_subscription_is_stored_again_and_logout_forgets_it(
         push_server, push_org, push_api, chromium_profile):
     org, api = push_org, push_api
     responder = org["responder"]
@@ -303,8 +303,12 @@ async def test_a_rotated_subscription_is_stored_again_and_the_old_one_forgotten(
     assert endpoint != before[0]["endpoint"]
     await page.reload()
     await expect(page.locator("#push-state")).to_contain_text("På:")
-    await turn_push_off(page)
+
+    # Logging out turns push off too, and the worker forgets the device token.
+    await page.click("#logout")
+    await expect(page.locator("#login")).to_be_visible()
     assert await subscriptions(api, responder) == []
+    assert await worker.script().evaluate("TryggKV.get('device').then((d) => d === undefined)")
 
 
 async def test_readiness_page_says_who_is_reachable_by_which_channel(
