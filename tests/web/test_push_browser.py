@@ -329,3 +329,17 @@ async def test_readiness_page_says_who_is_reachable_by_which_channel(
     await expect(online).not_to_contain_text("varsel på låst skjerm", timeout=20_000)
     await expect(online).to_contain_text("app åpen")
     await console.close()
+
+
+async def test_blocked_notifications_say_so_and_subscribe_nothing(
+        push_server, push_org, push_api, chromium_profile):
+    org, api = push_org, push_api
+    page = await phone_login(chromium_profile, push_server, org["responder"])
+    cdp = await chromium_profile.new_cdp_session(page)
+    await cdp.send("Browser.setPermission", {"permission": {"name": "notifications"},
+                                             "setting": "denied", "origin": push_server.base_url})
+    await page.reload()
+    await expect(page.locator("#push-state")).to_contain_text("Blokkert")
+    await page.get_by_role("button", name="Slå på varsler på låst skjerm").click()
+    await expect(page.locator("#push-state")).to_contain_text("Blokkert")
+    assert await subscriptions(api, org["responder"]) == []
