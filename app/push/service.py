@@ -156,11 +156,11 @@ def alarm_payload(event: AlarmEvent) -> dict[str, Any]:
 
 
 async def _office_responders_with_push(session: AsyncSession, alarm: Alarm) -> set[uuid.UUID]:
-    users = (await session.scalars(
-        select(User).join(PushSubscription, PushSubscription.user_id == User.id)
+    rows = (await session.execute(
+        select(User.id, User.roles).join(PushSubscription, PushSubscription.user_id == User.id)
         .where(User.office_id == alarm.office_id, User.is_active.is_(True),
-               User.id != alarm.raised_by_id).distinct())).all()
-    return {u.id for u in users if u.has_role("responder")}
+               User.id != alarm.raised_by_id))).all()
+    return {user_id for user_id, roles in rows if "responder" in roles}
 
 
 async def _pushed_about(session: AsyncSession, alarm: Alarm) -> set[uuid.UUID]:
