@@ -3,8 +3,10 @@ to the real service worker with the DevTools protocol (`ServiceWorker.deliverPus
 
 Chromium's push service cannot be reached from here, so its check-in and registration are
 answered by `tests/web/gcm_fake.py`; the subscription that results is real (keys made by the
-browser) but its endpoint leads nowhere, so each test turns push off again before it raises an
-alarm: the server then has nothing to send, and nothing leaves this machine.
+browser) but its endpoint leads nowhere, so each test turns Chromium's push off again before it
+raises an alarm, and nothing leaves this machine. What the server really sends is caught on
+the local RFC 8030 push service of `tests/push/` (a second responder's subscription), decrypted
+there, and handed to Chromium's worker as the browser would after decrypting it.
 """
 
 import asyncio
@@ -23,6 +25,7 @@ except ImportError:  # the `chromium_profile` fixture skips (or fails under TRYG
 
 from tests.conftest import LiveServer, create_admin_token, server_settings, skip_or_fail
 from tests.helpers import PASSWORD, make_org, raise_alarm
+from tests.push.push_service import FakePushService
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_FOUND, PHONE
 from tests.web.gcm_fake import FakeGcm
 
@@ -31,11 +34,19 @@ GCM_ENDPOINT_ORIGIN = "https://jmt17.google.com"
 
 
 @pytest.fixture(scope="module")
-async def push_server(new_database, tmp_path_factory) -> AsyncIterator[LiveServer]:
-    """A server that accepts the endpoints Chromium makes against the stand-in."""
+def wire() -> FakePushService:
+    """The local RFC 8030 push service (tests/push/): what the server really sends, decrypted."""
+    with FakePushService() as service:
+        yield service
+
+
+@pytest.fixture(scope="module")
+async def push_server(new_database, tmp_path_factory, wire) -> AsyncIterator[LiveServer]:
+    """A server that accepts the endpoints Chromium makes against the GCM stand-in, and the
+    local push service's."""
     live = LiveServer(server_settings(await new_database(), tmp_path_factory.mktemp("push-web"),
                                       heartbeat_interval_s=2,
-                                      push_endpoints=GCM_ENDPOINT_ORIGIN))
+                                      push_endpoints=f"{GCM_ENDPOINT_ORIGIN},{wire.origin}"))
     await live.start()
     yield live
     await live.stop()
@@ -164,6 +175,17 @@ async def pushed(server, alarm_id: str, event_type: str) -> dict:
         return json.loads(json.dumps(alarm_payload(event), default=str))
 
 
+async def sent_over_the_wire(wire: FakePushService, token: str, event_type: str) -> dict:
+    """The decrypted body of the server's real push of that event to the local push service."""
+    for _ in range(100):
+        found = [p for p in wire.pushes(token) if p.event_type == event_type]
+        if found:
+            assert wire.violations == []
+            return found[-1].payload
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {event_type} push arrived; violations: {wire.violations}")
+
+
 async def subscriptions(api, person) -> list[dict]:
     response = await api.get("/push/subscriptions", headers=person.headers)
     assert response.status_code == 200, response.text
@@ -182,7 +204,7 @@ async def turn_push_off(page) -> None:
 
 
 async def test_responder_turns_push_on_and_jeg_kommer_on_the_notification_acknowledges(
-        push_server, push_org, push_api, chromium_profile, shot):
+        push_server, push_org, push_api, chromium_profile, wire, shot):
     org, api = push_org, push_api
     responder = org["responder"]
     page = await phone_login(chromium_profile, push_server, responder)
@@ -209,13 +231,20 @@ async def test_responder_turns_push_on_and_jeg_kommer_on_the_notification_acknow
     assert await page.evaluate(
         "navigator.serviceWorker.ready.then((r) => r.pushManager.getSubscription())") is None
 
+    # What the server sends is taken from a second responder's subscription on the local push
+    # service (encrypted there by the server, decrypted by the stand-in) and handed to Chromium.
+    relay = wire.subscription()
+    stored = await api.post("/push/subscriptions", json=relay.to_json(),
+                            headers=org["responder2"].headers)
+    assert stored.status_code == 201, stored.text
+
     alarm_id = str(uuid.uuid4())
     raised = await raise_alarm(api, org["staff"], id=alarm_id, level="red",
                                room_id=org.room["id"], location_note="Kunden har en kniv")
     assert raised.status_code == 201, raised.text
     worker = await Worker.attach(chromium_profile, page, push_server)
     await page.goto("about:blank")  # the phone page is closed: only the worker is left
-    payload = await pushed(push_server, alarm_id, "alarm.raised")
+    payload = await sent_over_the_wire(wire, relay.token, "alarm.raised")
     payload["alarm"]["location_note"] = "Kunden har en kniv"  # even if the server sent it
     await worker.push(payload)
 
@@ -233,7 +262,12 @@ async def test_responder_turns_push_on_and_jeg_kommer_on_the_notification_acknow
     assert alarm["status"] == "responding"
     acks = [e for e in alarm["events"] if e["type"] == "alarm.acknowledged"]
     assert len(acks) == 1 and acks[0]["actor"]["id"] == responder.id
-    # The same notification now says so, with no second "Jeg kommer".
+    # The same notification now says so, with no second "Jeg kommer"; and so does the push of
+    # the acknowledgement that the server sends next.
+    shown = await worker.notification_changes(alarm_id, "Du kommer")
+    assert shown["actions"] == ["open:Åpne"]
+    await worker.push(await sent_over_the_wire(wire, relay.token, "alarm.acknowledged"))
+    await asyncio.sleep(0.5)
     shown = await worker.notification_changes(alarm_id, "Du kommer")
     assert shown["actions"] == ["open:Åpne"]
     assert len(await worker.notifications(alarm_id)) == 1
@@ -247,7 +281,7 @@ async def test_responder_turns_push_on_and_jeg_kommer_on_the_notification_acknow
     cancelled = await api.post(f"/alarms/{alarm_id}/cancel", json={"reason": "Feiltrykk, beklager"},
                                headers=org["staff"].headers)
     assert cancelled.status_code == 200, cancelled.text
-    await worker.push(await pushed(push_server, alarm_id, "alarm.cancelled"))
+    await worker.push(await sent_over_the_wire(wire, relay.token, "alarm.cancelled"))
     shown = await worker.notification_changes(alarm_id, "Avblåst")
     assert shown["icon"].endswith("/static/web/alarm-closed.png")
     assert "Feiltrykk" not in shown["body"]
