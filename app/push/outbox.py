@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 
 LEASE_S = 30  # well over one request's timeouts (3 s connect, 5 s read)
 BATCH = 100
-RECORD_BATCH = 200
+RECORD_BATCH = 50  # a raise waits for at most one such write (SQLite has one connection)
+ENCRYPT_CHUNK = 10
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 30.0
 
@@ -125,18 +126,28 @@ class PushOutbox:
             return claimed
 
     async def _send_batch(self, claimed: list[Claimed]) -> None:
+        """Encrypt a few at a time (in a worker thread) and send each few as soon as it is
+        ready, so the first push does not wait for the whole batch's encryption."""
         live = [c for c in claimed if c.push is not None]
         for c in claimed:
             if c.push is None:
                 self._outcomes.put_nowait((c, PushOutcome(outcomes.EXPIRED)))
-        bodies = await self.sender.encrypt_all([c.push for c in live])  # type: ignore[misc]
 
         async def one(c: Claimed, body: bytes | None) -> None:
             outcome = (PushOutcome(outcomes.FAILED, None, "bad_subscription_keys") if body is None
                        else await self.sender.send(c.push, body))  # type: ignore[arg-type]
             self._outcomes.put_nowait((c, outcome))
 
-        await asyncio.gather(*(one(c, body) for c, body in zip(live, bodies, strict=True)))
+        sending = []
+        for start in range(0, len(live), ENCRYPT_CHUNK):
+            chunk = live[start:start + ENCRYPT_CHUNK]
+            bodies = await self.sender.encrypt_all([c.push for c in chunk])  # type: ignore[misc]
+            for c, body in zip(chunk, bodies, strict=True):
+                task = asyncio.create_task(one(c, body))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+                sending.append(task)
+        await asyncio.gather(*sending)
 
     async def _record_forever(self) -> None:
         while True:
