@@ -83,6 +83,9 @@ class PushOutbox:
         """Claim every due push and start sending it; outcomes are recorded as they come."""
         if self._recorder is None or self._recorder.done():
             self._recorder = asyncio.create_task(self._record_forever(), name="push-recorder")
+            warm = asyncio.create_task(self.sender.warm_up())
+            self._inflight.add(warm)
+            warm.add_done_callback(self._inflight.discard)
         try:
             while True:
                 claimed = await self._claim()

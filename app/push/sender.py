@@ -2,10 +2,10 @@
 the server's VAPID key (RFC 8292), sent with an async HTTP client that follows no redirect."""
 
 import asyncio
+import importlib
 from dataclasses import dataclass
 
 import httpx
-from pywebpush import WebPusher
 
 from app.config import Settings
 from app.push import origins
@@ -51,9 +51,15 @@ def classify(status: int) -> PushOutcome:
     return PushOutcome(FAILED, status, "refused" if status >= 400 else "unexpected_status")
 
 
+def _web_pusher() -> type:
+    # pywebpush imports aiohttp and requests (a second or more on a busy machine): loaded in a
+    # worker thread after start-up rather than before the server answers.
+    return importlib.import_module("pywebpush").WebPusher
+
+
 def encrypt(push: Push) -> bytes:
     """The aes128gcm body for the subscription's keys (CPU work: run it off the event loop)."""
-    pusher = WebPusher({"endpoint": push.endpoint,
+    pusher = _web_pusher()({"endpoint": push.endpoint,
                         "keys": {"p256dh": push.p256dh, "auth": push.auth}})
     return pusher.encode(push.payload.encode(), content_encoding="aes128gcm")["body"]
 
@@ -67,6 +73,9 @@ class PushSender:
             timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
             limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
         )
+
+    async def warm_up(self) -> None:
+        await asyncio.to_thread(_web_pusher)
 
     async def aclose(self) -> None:
         await self.client.aclose()
