@@ -192,7 +192,8 @@ async def _record(session: AsyncSession, claimed: Claimed, outcome: PushOutcome)
         return  # taken again by another process after the lease ran out: its outcome counts
     now = utcnow()
     row.lease_until, row.last_http_status = None, outcome.http_status
-    data = {"user_id": str(row.user_id), "subscription_id": str(row.subscription_id),
+    subscription_id = str(row.subscription_id) if row.subscription_id else None
+    data = {"user_id": str(row.user_id), "subscription_id": subscription_id,
             "attempt": row.attempts, "http_status": outcome.http_status}
     if outcome.reason:
         data["reason"] = outcome.reason

@@ -101,8 +101,11 @@ class PushSender:
         if not self.allowed(push.endpoint):
             return PushOutcome(FAILED, None, "endpoint_not_allowed")
         try:
-            response = await self.client.post(push.endpoint, content=body,
-                                              headers=self.headers(push))
+            headers = self.headers(push)
+        except Exception:  # e.g. an origin py_vapid will not put in `aud` (an IPv6 literal)
+            return PushOutcome(FAILED, None, "vapid_signing_failed")
+        try:
+            response = await self.client.post(push.endpoint, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return PushOutcome(RETRY, None, type(exc).__name__)
         return classify(response.status_code)

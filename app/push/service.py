@@ -47,9 +47,9 @@ FOLLOW_UP_EVENTS = ("alarm.acknowledged", "alarm.upgraded", "alarm.cancelled", "
 
 
 def _not_allowed(endpoint: str) -> InvalidInput:
-    return InvalidInput([{"field": "endpoint", "msg": "the endpoint's origin is not in "
-                          "TRYGG_PUSH_ENDPOINTS", "type": "push_endpoint_not_allowed"}],
-                        code="push_endpoint_not_allowed")
+    return InvalidInput([{"loc": ["body", "endpoint"], "field": "endpoint",
+                          "msg": "the endpoint's origin is not in TRYGG_PUSH_ENDPOINTS",
+                          "type": "push_endpoint_not_allowed"}], code="push_endpoint_not_allowed")
 
 
 async def subscribe(session: AsyncSession, *, user: User, payload: SubscriptionCreate,
