@@ -8,6 +8,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "trygg", ""}
+DEFAULT_PUSH_ENDPOINTS = ("https://fcm.googleapis.com,https://updates.push.services.mozilla.com,"
+                          "https://web.push.apple.com,https://*.notify.windows.com")
 
 
 class Settings(BaseSettings):
@@ -25,6 +27,12 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = None
     twilio_from: str | None = None
     twilio_base_url: str = "https://api.twilio.com"
+
+    # Web Push (app/push): the VAPID key (PEM; generated into the data dir when unset), the
+    # contact in its token (default: public_url), and the origins a subscription may point at.
+    vapid_private_key: str | None = None
+    vapid_subject: str | None = None
+    push_endpoints: str = DEFAULT_PUSH_ENDPOINTS
 
     heartbeat_interval_s: int = 5
     login_token_ttl_hours: float = 12

@@ -22,6 +22,10 @@ from app.notify.router import router as notify_router
 from app.openapi import install as install_openapi
 from app.org.router import router as org_router
 from app.privacy.scheduler import RetentionJob
+from app.push import service as push_service
+from app.push.origins import parse_origins
+from app.push.router import router as push_router
+from app.push.vapid import vapid_key
 from app.realtime import access
 from app.realtime import router as realtime
 from app.realtime.bus import make_bus
@@ -87,12 +91,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url="/redoc" if settings.api_docs else None,
     )
     notify_service.install()
+    push_service.install()
     settings.signing_key  # noqa: B018  (create the key file at start, not on first request)
+    vapid_key(settings)  # likewise the VAPID key; a bad key or origin list stops the start
+    parse_origins(settings.push_endpoints)
     install_error_handlers(app)
     install_openapi(app)
     api = APIRouter(prefix=API_PREFIX)
     for router in (health_router, auth_router, web_admin_router, org_router, alarm_router,
-                   incident_router, stats_router, audit_router, notify_router):
+                   incident_router, stats_router, audit_router, notify_router, push_router):
         api.include_router(router)
     app.include_router(api)
     app.router.routes.append(realtime.route(API_PREFIX))

@@ -7,8 +7,9 @@ from app.incident.models import Debrief, FollowUpTask, Incident
 from app.notify.models import Notification, TwilioCallback
 from app.org.models import Office, Room
 from app.privacy.models import JobRun
+from app.push.models import PushMessage, PushSubscription
 from app.stats.models import ReadinessPolicy
 
 __all__ = ["Alarm", "AlarmDelivery", "AlarmEvent", "AlarmResponder", "AuditEntry", "Debrief", "Device",
            "FollowUpTask", "Incident", "JobRun", "LoginAttempt", "LoginToken", "Notification", "Office",
-           "ReadinessPolicy", "Room", "TwilioCallback", "User"]
+           "PushMessage", "PushSubscription", "ReadinessPolicy", "Room", "TwilioCallback", "User"]

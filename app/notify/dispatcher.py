@@ -19,8 +19,17 @@ from app.alarm.models import OPEN_STATUSES, Alarm
 from app.config import Settings
 from app.db import commit, utcnow
 from app.notify import service
-from app.notify.models import ACCEPTED, EXPIRED, FAILED, PENDING, SENDING, Notification
+from app.notify.models import (
+    ACCEPTED,
+    EXPIRED,
+    FAILED,
+    PENDING,
+    SENDING,
+    Notification,
+    channel_of,
+)
 from app.notify.twilio import Outcome, TwilioSender
+from app.push.outbox import PushOutbox
 from app.realtime.bus import cancel_quietly
 
 log = logging.getLogger(__name__)
@@ -42,6 +51,7 @@ class Dispatcher:
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.sender = TwilioSender(settings) if settings.sms_enabled else None
+        self.push = PushOutbox(settings, sessionmaker)
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._inflight: set[asyncio.Task] = set()
@@ -53,6 +63,7 @@ class Dispatcher:
         await cancel_quietly(self._task)
         for task in list(self._inflight):
             await cancel_quietly(task)
+        await self.push.stop()
 
     def wake(self) -> None:
         self._wake.set()
@@ -61,6 +72,7 @@ class Dispatcher:
         while True:
             try:
                 await self._escalate_due()
+                await self.push.send_due()
                 if self.sender is not None:
                     await self._send_due()
             except Exception:
@@ -130,7 +142,7 @@ class Dispatcher:
 
     async def _send_one(self, row: Notification) -> None:
         assert self.sender is not None
-        if row.kind == "sms":
+        if channel_of(row.kind) == "sms":
             left = int((row.expires_at - utcnow()).total_seconds())
             outcome = await self.sender.send_sms(row.to, row.body, max(1, min(300, left)))
         else:
@@ -175,6 +187,7 @@ class Dispatcher:
     @staticmethod
     async def _log(session: AsyncSession, alarm: Alarm, row: Notification, what: str,
                    data: dict) -> None:
-        await events.log_event(session, alarm=alarm, type=f"{row.kind}.{what}", actor=None,
-                               data={"user_id": str(row.user_id), "tier": row.tier,
-                                     "status": what, **data})
+        extra = {"kind": row.kind} if row.kind != channel_of(row.kind) else {}
+        await events.log_event(session, alarm=alarm, type=f"{channel_of(row.kind)}.{what}",
+                               actor=None, data={"user_id": str(row.user_id), "tier": row.tier,
+                                                 "status": what, **extra, **data})

@@ -8,6 +8,12 @@ from app.db import Base, utcnow
 
 PENDING, SENDING, ACCEPTED, FAILED, EXPIRED, CANCELLED = (
     "pending", "sending", "accepted", "failed", "expired", "cancelled")
+FOLLOW_UP = "followup"  # the text after a cancel or resolve; sent and logged as an sms
+
+
+def channel_of(kind: str) -> str:
+    """The channel a row goes out on, and the prefix of its events: sms or voice."""
+    return "sms" if kind == FOLLOW_UP else kind
 
 
 class Notification(Base):
@@ -23,7 +29,7 @@ class Notification(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     alarm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alarm.id"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
-    kind: Mapped[str] = mapped_column(String(8))  # sms | voice
+    kind: Mapped[str] = mapped_column(String(8))  # sms | voice | followup
     tier: Mapped[int] = mapped_column(default=0)
     to: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)  # the text, or the TwiML of a call

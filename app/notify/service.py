@@ -15,7 +15,7 @@ from app.alarm.models import Alarm, AlarmEvent
 from app.alarm.policy import Target, Viewer
 from app.auth.models import User
 from app.db import utcnow
-from app.notify import texts
+from app.notify import followup, texts
 from app.notify.models import CANCELLED, PENDING, Notification
 from app.org.models import Office, Room
 
@@ -141,10 +141,13 @@ async def _react_acknowledged(session: AsyncSession, alarm: Alarm, event: AlarmE
 async def _react_closed(session: AsyncSession, alarm: Alarm, event: AlarmEvent,
                         context: reactions.Context) -> None:
     await stop_escalation(session, alarm=alarm, closing=True)
+    if context.settings.sms_enabled:
+        await followup.queue_follow_ups(session, alarm=alarm)
 
 
 def install() -> None:
-    """Follow alarms: tier-0 texts at raise; escalation stops on an answer or a close."""
+    """Follow alarms: tier-0 texts at raise; escalation stops on an answer or a close; a close
+    texts everyone who was texted about the alarm."""
     reactions.register(_react_raised, "alarm.raised")
     reactions.register(_react_acknowledged, "alarm.acknowledged")
     reactions.register(_react_closed, "alarm.cancelled", "alarm.resolved")

@@ -60,6 +60,27 @@ def alarm_sms(*, level: str, mode: str, office: str, room: str | None, raiser: s
     return f"{prefix}{HEADLINES[level]}. {room or office}. {tail}"[: sms_limit(short) * 2]
 
 
+CLOSED = {
+    "cancelled": ("Avblåst", "Du trenger ikke komme."),
+    "resolved": ("Avsluttet", "Situasjonen er løst."),
+}
+LEVEL_NAMES = {"red": "Rød alarm", "yellow": "Gul alarm"}
+
+
+def followup_sms(*, closed: str, level: str, mode: str, office: str, room: str | None,
+                 raised_at: datetime) -> str:
+    """One segment to everyone texted about an alarm once it is cancelled or resolved, so
+    nobody runs to a room for nothing. Never the cancel reason or summary (free text)."""
+    prefix = DRILL_PREFIX if mode == "drill" else ""
+    word, tail = CLOSED[closed]
+    head = f"{prefix}{word}: {LEVEL_NAMES[level]} kl {local_time(raised_at)}"
+    for place in (f"{office}, {room}" if room else office, room or office, None):
+        text = f"{head}, {place}. {tail}" if place else f"{head}. {tail}"
+        if len(text) <= sms_limit(text):
+            return text
+    return text[: sms_limit(text)]
+
+
 def alarm_twiml(*, level: str, mode: str, office: str, room: str | None, raiser: str,
                 gather_url: str) -> str:
     """A call that says the alarm twice in Norwegian and takes 1 as "I'm coming"."""

@@ -10,7 +10,7 @@ from app.alarm import service as alarm_service
 from app.alarm.models import OPEN_STATUSES, Alarm
 from app.auth.models import User
 from app.errors import AppError
-from app.notify.models import Notification, TwilioCallback
+from app.notify.models import FOLLOW_UP, Notification, TwilioCallback, channel_of
 
 ACK_WORDS = {"1", "KOMMER", "JEG KOMMER", "JA", "OK", "COMING", "YES"}
 DELIVERED = {"sms": {"delivered"}, "voice": {"in-progress", "answered", "completed"}}
@@ -34,11 +34,13 @@ async def status_callback(session: AsyncSession, *, params: dict[str, str]) -> b
     if params.get("ErrorCode"):
         row.last_error_code = params["ErrorCode"][:12]
     alarm = await session.get(Alarm, row.alarm_id)
-    await events.log_event(session, alarm=alarm, type=f"{row.kind}.{status}", actor=None, data={
-        "user_id": str(row.user_id), "sid": sid, "status": status, "tier": row.tier,
-        "error_code": params.get("ErrorCode") or None,
-    })
-    if status in DELIVERED[row.kind]:
+    data = {"user_id": str(row.user_id), "sid": sid, "status": status, "tier": row.tier,
+            "error_code": params.get("ErrorCode") or None}
+    if row.kind == FOLLOW_UP:
+        data["kind"] = FOLLOW_UP
+    await events.log_event(session, alarm=alarm, type=f"{channel_of(row.kind)}.{status}",
+                           actor=None, data=data)
+    if row.kind != FOLLOW_UP and status in DELIVERED[row.kind]:
         user = await session.get(User, row.user_id)
         await alarm_service.record_delivery(session, alarm=alarm, user=user, channel=row.kind)
     return True

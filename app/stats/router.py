@@ -34,7 +34,8 @@ async def readiness(office: VisibleOffice, request: Request, session: SessionDep
     """Every device of the office, online or not, last seen and last passed function test, and
     the responders online now (as seen by this server process)."""
     service.require_office_follow_up(user, office.id)
-    return await service.readiness(session, office=office, hub=request.app.state.hub)
+    return await service.readiness(session, office=office, hub=request.app.state.hub,
+                                   sms_enabled=request.app.state.settings.sms_enabled)
 
 
 @router.put("/offices/{office_id}/readiness-policy", response_model=ReadinessPolicyRead)

@@ -1,5 +1,6 @@
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,6 +48,10 @@ class ReadinessResponder(BaseModel):
     user_id: uuid.UUID
     full_name: str
     online: bool
+    reachable: list[Literal["websocket", "push", "sms"]] = Field(
+        description="The channels an alarm would reach this responder on now: `websocket` (a "
+                    "live connection), `push` (a push subscription), `sms` (a phone, with "
+                    "texts enabled). Empty: the responder cannot be alarmed.")
 
 
 class Readiness(BaseModel):

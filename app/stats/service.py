@@ -20,6 +20,7 @@ from app.auth.models import Device, User
 from app.db import utcnow
 from app.errors import Forbidden
 from app.org.models import Office, Room
+from app.push import service as push_service
 from app.stats.models import DEFAULT_TEST_INTERVAL_DAYS, ReadinessPolicy
 
 
@@ -92,8 +93,10 @@ async def set_policy(session: AsyncSession, *, office: Office, test_interval_day
     return test_interval_days
 
 
-async def readiness(session: AsyncSession, *, office: Office, hub: Any) -> dict[str, Any]:
-    """Every active device and responder of the office, online or not, with test status."""
+async def readiness(session: AsyncSession, *, office: Office, hub: Any,
+                    sms_enabled: bool = False) -> dict[str, Any]:
+    """Every active device and responder of the office, online or not, with test status, and
+    the channels an alarm would reach each responder on now."""
     interval = await test_interval_days(session, office.id)
     connected = hub.connected(office.id)
     online_devices = {device for _, device in connected if device is not None}
@@ -109,13 +112,21 @@ async def readiness(session: AsyncSession, *, office: Office, hub: Any) -> dict[
         select(User).where(User.office_id == office.id, User.is_active.is_(True))
         .order_by(User.full_name))).all()
     responders = [u for u in responders if u.has_role("responder")]
+    with_push = await push_service.reachable_users(session, (u.id for u in responders))
+
+    def reachable(user: User) -> list[str]:
+        channels = [("websocket", user.id in online_responders), ("push", user.id in with_push),
+                    ("sms", sms_enabled and user.phone is not None)]
+        return [name for name, ok in channels if ok]
+
     return {
         "office_id": office.id, "office_name": office.name, "test_interval_days": interval,
         "min_responders_online": office.min_responders_online,
         "responders_online": len(online_responders),
         "below_minimum": len(online_responders) < office.min_responders_online,
         "responders": [{"user_id": u.id, "full_name": u.full_name,
-                        "online": u.id in online_responders} for u in responders],
+                        "online": u.id in online_responders, "reachable": reachable(u)}
+                       for u in responders],
         "devices": [{
             "id": d.id, "user_id": d.user_id, "user_full_name": name, "kind": d.kind,
             "label": d.label, "room": room, "online": d.id in online_devices,

@@ -201,7 +201,7 @@ async def test_manager_console_follows_alarm_live_and_records_the_incident(
 
 async def test_admin_page_lists_offices_users_and_devices(server, fresh_org, new_context, shot):
     org = fresh_org
-    async with httpx.AsyncClient(base_url=server.api_url) as client:
+    async with httpx.AsyncClient(base_url=server.api_url, timeout=30) as client:
         me = (await client.get("/me", headers=bearer(org.admin_token))).json()
     context = await new_context()
     page = await context.new_page()
@@ -229,7 +229,7 @@ async def test_unprotected_banner_when_server_stops_and_page_opens_offline(
             await auth_service.create_user(session, payload=UserCreate(
                 username="root", password=ADMIN_PASSWORD, full_name="Root", roles=["admin"]))
             await session.commit()
-        async with httpx.AsyncClient(base_url=live.api_url) as client:
+        async with httpx.AsyncClient(base_url=live.api_url, timeout=30) as client:
             token = (await client.post("/auth/login", json={"username": "root",
                                                             "password": ADMIN_PASSWORD})).json()
             org = await make_org(client, token["access_token"])
@@ -258,7 +258,7 @@ async def test_unprotected_banner_when_server_stops_and_page_opens_offline(
     try:
         await expect(page.locator("#unprotected")).to_be_hidden(timeout=20_000)
         await expect(page.locator("#mine-body")).to_contain_text("Alarmen er mottatt")
-        async with httpx.AsyncClient(base_url=again.api_url) as client:
+        async with httpx.AsyncClient(base_url=again.api_url, timeout=30) as client:
             stored = await client.get(f"/alarms/{pending[0]['body']['id']}",
                                       headers=org["staff"].headers)
         assert stored.status_code == 200 and stored.json()["level"] == "red"

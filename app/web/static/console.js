@@ -362,6 +362,15 @@
     return offices;
   }
 
+  // Who an alarm reaches now, and how: the server's `reachable` channels for each responder.
+  function reachability(r) {
+    $("#r-reach tbody").replaceChildren(...r.responders.map((p) => {
+      const ways = p.reachable || [];
+      return h("tr", {"data-user-id": p.user_id}, h("th", {scope: "row", text: p.full_name}),
+        h("td", {class: ways.length ? "ok" : "warn", text: ways.length ? ways.map((c) => t("channel_" + c)).join(", ") : t("unreachable")}));
+    }));
+  }
+
   async function readiness() {
     await officePicker($("#r-office"), $("#office-pick"));
     const load = async () => {
@@ -375,6 +384,7 @@
         h("td", {text: d.last_seen_at ? fmtDateTime(d.last_seen_at) : t("never")}),
         h("td", {class: d.test_overdue ? "warn" : ""}, d.last_test_at ? fmtDateTime(d.last_test_at) : t("never"), d.test_overdue ? " – " + t("test_overdue") : ""))));
       $("#r-none").hidden = r.devices.length > 0;
+      reachability(r);
     };
     $("#r-office").addEventListener("change", load);
     setInterval(() => load().catch(() => {}), 10000);

@@ -53,6 +53,7 @@
   });
 
   $("#logout").addEventListener("click", async () => {
+    await TryggPush.stop();
     if (S.device) await api("POST", `/devices/${S.device.id}/revoke`, {token: S.device.token, body: {}}).catch(() => {});
     store.clear();
     location.reload();
@@ -316,6 +317,7 @@
     }
     show("incoming", hasRole("responder", "manager"));
     renderIncoming();
+    TryggPush.start(S.device, S.me);
     S.socket = new Socket(S.device.token, {
       state: setProtected,
       hello: (f) => { for (const a of f.open_alarms) onAlarm(a); },

@@ -1,0 +1,226 @@
+"""Drains the push outbox: a step of the notification dispatcher's loop, in every process.
+
+Rows are claimed in a short transaction (status `sending`, a lease, FOR UPDATE SKIP LOCKED on
+PostgreSQL), so each push is taken by one process only; a row whose process died is taken
+again when its lease runs out (a push may then go twice, never zero times). Requests go out
+concurrently outside any transaction; their outcomes are recorded, as `push.*` events in the
+alarm's timeline, by one recorder task that writes whatever outcomes have arrived in one
+transaction, so 200 answers do not mean 200 waits for the event-log lock.
+"""
+
+import asyncio
+import logging
+import math
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.alarm import events
+from app.alarm.models import Alarm
+from app.config import Settings
+from app.db import commit, utcnow
+from app.push import sender as outcomes
+from app.push.models import (
+    ACCEPTED,
+    EXPIRED,
+    FAILED,
+    GONE,
+    PENDING,
+    SENDING,
+    PushMessage,
+    PushSubscription,
+)
+from app.push.sender import Push, PushOutcome, PushSender
+from app.realtime.bus import cancel_quietly
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 30  # well over one request's timeouts (3 s connect, 5 s read)
+BATCH = 100
+RECORD_BATCH = 50  # a raise waits for at most one such write (SQLite has one connection)
+ENCRYPT_CHUNK = 10
+BACKOFF_BASE_S = 1.0
+BACKOFF_CAP_S = 30.0
+
+
+def backoff(attempt: int) -> float:
+    """Exponential with full jitter: 1, 2, 4, … s (capped), times a random 0.5 to 1.5."""
+    return min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: uuid.UUID
+    attempt: int
+    push: Push | None  # None: already past its TTL, or its subscription is gone
+    expired: bool
+
+
+class PushOutbox:
+    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+        self.sender = PushSender(settings)
+        self._outcomes: asyncio.Queue[tuple[Claimed, PushOutcome]] = asyncio.Queue()
+        self._inflight: set[asyncio.Task] = set()
+        self._recorder: asyncio.Task | None = None
+
+    async def stop(self) -> None:
+        for task in list(self._inflight):
+            await cancel_quietly(task)
+        await cancel_quietly(self._recorder)
+        if not self._outcomes.empty():
+            try:
+                await self._record_ready()
+            except Exception:
+                log.exception("could not record push outcomes at shutdown")
+        await self.sender.aclose()
+
+    async def send_due(self) -> None:
+        """Claim every due push and start sending it; outcomes are recorded as they come."""
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_forever(), name="push-recorder")
+            warm = asyncio.create_task(self.sender.warm_up())
+            self._inflight.add(warm)
+            warm.add_done_callback(self._inflight.discard)
+        try:
+            while True:
+                claimed = await self._claim()
+                if claimed:
+                    task = asyncio.create_task(self._send_batch(claimed))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
+                if len(claimed) < BATCH:
+                    return
+        except Exception:
+            log.exception("push outbox round failed")
+
+    async def _claim(self) -> list[Claimed]:
+        now = utcnow()
+        due = or_(and_(PushMessage.status == PENDING, PushMessage.next_attempt_at <= now),
+                  and_(PushMessage.status == SENDING, PushMessage.lease_until < now))
+        async with self.sessionmaker() as session:
+            if await session.scalar(select(PushMessage.id).where(due).limit(1)) is None:
+                return []
+            rows = (await session.scalars(
+                select(PushMessage).where(due).order_by(PushMessage.next_attempt_at)
+                .limit(BATCH).with_for_update(skip_locked=True))).all()
+            ids = {row.subscription_id for row in rows if row.subscription_id is not None}
+            subscriptions = {s.id: s for s in (await session.scalars(
+                select(PushSubscription).where(PushSubscription.id.in_(ids)))).all()} if ids else {}
+            claimed = []
+            for row in rows:
+                subscription = subscriptions.get(row.subscription_id)
+                if subscription is None:  # deleted by its owner, or gone on an earlier push
+                    row.status, row.lease_until = GONE, None
+                    continue
+                row.status, row.lease_until = SENDING, now + timedelta(seconds=LEASE_S)
+                row.attempts += 1
+                expired = now >= row.expires_at
+                push = None if expired else Push(
+                    endpoint=subscription.endpoint, p256dh=subscription.p256dh,
+                    auth=subscription.auth, payload=row.payload, topic=row.topic,
+                    ttl_s=_ttl(row.expires_at, now))
+                claimed.append(Claimed(row.id, row.attempts, push, expired))
+            await session.commit()
+            return claimed
+
+    async def _send_batch(self, claimed: list[Claimed]) -> None:
+        """Encrypt a few at a time (in a worker thread) and send each few as soon as it is
+        ready, so the first push does not wait for the whole batch's encryption."""
+        live = [c for c in claimed if c.push is not None]
+        for c in claimed:
+            if c.push is None:
+                self._outcomes.put_nowait((c, PushOutcome(outcomes.EXPIRED)))
+
+        async def one(c: Claimed, body: bytes | None) -> None:
+            outcome = (PushOutcome(outcomes.FAILED, None, "bad_subscription_keys") if body is None
+                       else await self.sender.send(c.push, body))  # type: ignore[arg-type]
+            self._outcomes.put_nowait((c, outcome))
+
+        sending = []
+        for start in range(0, len(live), ENCRYPT_CHUNK):
+            chunk = live[start:start + ENCRYPT_CHUNK]
+            bodies = await self.sender.encrypt_all([c.push for c in chunk])  # type: ignore[misc]
+            for c, body in zip(chunk, bodies, strict=True):
+                task = asyncio.create_task(one(c, body))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+                sending.append(task)
+        await asyncio.gather(*sending)
+
+    async def _record_forever(self) -> None:
+        while True:
+            first = await self._outcomes.get()
+            self._outcomes.put_nowait(first)  # taken again with the others below
+            try:
+                await self._record_ready()
+            except Exception:
+                log.exception("could not record push outcomes")
+                await asyncio.sleep(1)
+
+    async def _record_ready(self) -> None:
+        ready: list[tuple[Claimed, PushOutcome]] = []
+        while not self._outcomes.empty() and len(ready) < RECORD_BATCH:
+            ready.append(self._outcomes.get_nowait())
+        if not ready:
+            return
+        try:
+            async with self.sessionmaker() as session:
+                await events.lock_event_log(session)
+                for claimed, outcome in ready:
+                    await _record(session, claimed, outcome)
+                await commit(session)
+        except Exception:
+            for item in ready:  # try again on the next round; the rows stay leased meanwhile
+                self._outcomes.put_nowait(item)
+            raise
+
+
+def _ttl(expires_at: datetime, now: datetime) -> int:
+    """Seconds left of the push's life: 300 on the first try, less on a retry."""
+    return max(1, math.ceil((expires_at - now).total_seconds()))
+
+
+async def _record(session: AsyncSession, claimed: Claimed, outcome: PushOutcome) -> None:
+    """Apply one outcome to its row (and subscription), with its event in the alarm's timeline."""
+    row = await session.get(PushMessage, claimed.id)
+    if row is None or row.status != SENDING or row.attempts != claimed.attempt:
+        return  # taken again by another process after the lease ran out: its outcome counts
+    now = utcnow()
+    row.lease_until, row.last_http_status = None, outcome.http_status
+    subscription_id = str(row.subscription_id) if row.subscription_id else None
+    data = {"user_id": str(row.user_id), "subscription_id": subscription_id,
+            "attempt": row.attempts, "http_status": outcome.http_status}
+    if outcome.reason:
+        data["reason"] = outcome.reason
+    result = outcome.result
+    if result == outcomes.ACCEPTED:
+        row.status = ACCEPTED
+        subscription = await session.get(PushSubscription, row.subscription_id)
+        if subscription is not None:
+            subscription.last_accepted_at = now
+    elif result == outcomes.GONE:
+        row.status = GONE
+        subscription = await session.get(PushSubscription, row.subscription_id)
+        if subscription is not None:
+            await session.delete(subscription)
+            await session.flush()
+    elif result == outcomes.RETRY:
+        delay = backoff(row.attempts)
+        if now + timedelta(seconds=delay) >= row.expires_at:
+            row.status, result = EXPIRED, outcomes.EXPIRED
+        else:
+            row.status, row.next_attempt_at = PENDING, now + timedelta(seconds=delay)
+            data["retry_in_s"] = round(delay, 2)
+    elif result == outcomes.EXPIRED:
+        row.status = EXPIRED
+    else:
+        row.status = FAILED
+    if row.alarm_id is not None:
+        alarm = await session.get(Alarm, row.alarm_id)
+        await events.log_event(session, alarm=alarm, type=f"push.{result}", actor=None,
+                               data={**data, "status": result})
