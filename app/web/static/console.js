@@ -77,7 +77,8 @@
         h("td", {text: a.room ? a.room.name : (a.location_note || "–")}),
         h("td", {text: a.raised_by.full_name}),
         h("td", {class: "age", "data-raised": a.raised_at, text: fmtDuration((Date.now() - Date.parse(a.raised_at)) / 1000)}),
-        h("td", {class: "coming", text: a.responders.length ? a.responders.map((r) => r.full_name).join(", ") : t("nobody_yet")}),
+        h("td", {class: "coming", text: a.responders.length ? a.responders.map((r) => r.full_name).join(", ") : t("nobody_yet")},
+          a.responders.length ? h("span", {class: "muted", text: " (" + TryggRoles.summary(a) + ")"}) : null),
         h("td", {}, h("a", {href: `/console/alarms/${a.id}`, text: t("open_timeline")})))));
       $("#board").hidden = alarms.length === 0;
       $("#board-empty").hidden = alarms.length > 0;
@@ -87,6 +88,7 @@
       // A function test goes back to its sender only; it is not an alarm to attend to.
       alarms = [...active.items, ...responding.items].filter((a) => a.mode !== "test").sort((x, y) => Date.parse(y.raised_at) - Date.parse(x.raised_at));
       render();
+      await TryggConsoleVisits.board(call);
     };
     live(() => refresh().catch(() => {}), (f) => {
       const low = f.responders_online < f.min_responders_online;
@@ -146,6 +148,8 @@
     const parts = [];
     if (ev.type.startsWith("sms.") || ev.type.startsWith("voice.")) parts.push(ev.type);
     if (d.channel) parts.push(t("channel") + ": " + d.channel);
+    if (d.role) parts.push(t("role_" + d.role + "_does"));
+    if (ev.type.startsWith("visit.")) parts.push(TryggConsoleVisits.eventDetail(ev));
     if (d.tier !== undefined) parts.push(t("tier") + " " + d.tier + (d.reason ? " (" + d.reason + ")" : ""));
     if (d.from && d.to) parts.push(t("level_" + d.from + "_short") + " → " + t("level_" + d.to + "_short"));
     if (d.reason && d.tier === undefined) parts.push(d.reason);
@@ -159,6 +163,8 @@
     let alarm;
     const load = async () => {
       alarm = await call("GET", `/alarms/${id}`);
+      const fromVisit = await TryggConsoleVisits.timelineEvents(call, alarm);
+      const events = [...fromVisit.events, ...alarm.events].sort((x, y) => Date.parse(x.at) - Date.parse(y.at) || x.seq - y.seq);
       $("#alarm-h").textContent = `${t("level_" + alarm.level)} – ${fmtDateTime(alarm.raised_at)}`;
       const ack = firstAck(alarm);
       const rows = [
@@ -166,14 +172,15 @@
         [t("raised_by"), alarm.raised_by.full_name], [t("col_raised_at"), fmtDateTime(alarm.raised_at)],
         [t("delivered_to"), String(alarm.delivered_to)],
         [t("time_to_first_ack"), ack === null ? t("not_acknowledged") : fmtDuration(ack)],
-        [t("coming"), alarm.responders.map((r) => r.full_name).join(", ") || "–"],
+        [t("coming"), alarm.responders.map((r) => r.full_name + " – " + t("role_" + TryggRoles.roleOf(r) + "_does")).join(", ") || "–"],
+        ...TryggConsoleVisits.summaryRows(fromVisit.visit),
         [t("closed_at"), alarm.closed_at ? fmtDateTime(alarm.closed_at) : "–"],
         [t("close_reason"), alarm.close_reason || "–"],
       ];
       $("#summary").replaceChildren(...rows.flatMap(([k, v]) => [h("dt", {text: k}), h("dd", {text: v})]));
       const raised = Date.parse(alarm.raised_at);
       const minutes = new Map();
-      for (const ev of alarm.events) {
+      for (const ev of events) {
         const at = new Date(ev.at);
         const key = at.toLocaleTimeString(Trygg.lang === "en" ? "en-GB" : "nb-NO", {hour: "2-digit", minute: "2-digit"});
         if (!minutes.has(key)) minutes.set(key, []);
@@ -287,7 +294,7 @@
         await renderFollowUpFrom();
       } catch (err) { say("task-msg", errorText(err), true); }
     });
-    live((f) => { if (!f || f.alarm.id === id) load().catch(() => {}); });
+    live((f) => { if (!f || (f.alarm && f.alarm.id === id) || (f.visit && f.visit.alarm_id === id)) load().catch(() => {}); });
     await load();
   }
 
@@ -333,6 +340,7 @@
       if ($("#s-since").value) q.set("since", new Date($("#s-since").value + "T00:00").toISOString());
       if ($("#s-until").value) { const d = new Date($("#s-until").value + "T00:00"); d.setDate(d.getDate() + 1); q.set("until", d.toISOString()); }
       const data = await call("GET", "/stats?" + q);
+      TryggConsoleVisits.stats(data);
       const levels = [{key: "yellow", label: t("level_yellow_short"), cls: "b-yellow"}, {key: "red", label: t("level_red_short"), cls: "b-red"}];
       for (const mode of ["real", "drill"]) {
         const rows = data.months.filter((m) => m.mode === mode).map((m) => ({label: m.month, values: m}));

@@ -1,0 +1,105 @@
+"use strict";
+// Home visits in the console: the board's list of visits under way (overdue first), the visit's
+// check-ins in a visit alarm's timeline, and the visit figures of the statistics.
+const TryggConsoleVisits = (() => {
+  const {t, h, $, fmtTime, fmtDateTime} = Trygg;
+  const OPEN = ["overdue", "active"];
+  const items = (data) => (Array.isArray(data) ? data : (data && data.items) || []);
+  let names = null;
+
+  // Who is out: visits carry a user id; the office's users give the names (managers may list them).
+  async function workerNames(call, visits) {
+    if (!names) {
+      names = new Map();
+      try { for (const u of await call("GET", "/users")) names.set(u.id, u.full_name); } catch (err) { /* names unknown */ }
+    }
+    return (v) => (v.user && v.user.full_name) || v.full_name || names.get(v.user_id) || "–";
+  }
+
+  async function loadOpen(call) {
+    const lists = await Promise.all(OPEN.map((s) => call("GET", `/visits?status=${s}`).then(items).catch(() => [])));
+    const seen = new Set();
+    return lists.flat().filter((v) => OPEN.includes(v.status) && !seen.has(v.id) && seen.add(v.id))
+      .sort((a, b) => OPEN.indexOf(a.status) - OPEN.indexOf(b.status) || Date.parse(a.due_at) - Date.parse(b.due_at));
+  }
+
+  // The board's table: overdue visits first, then by the time they are due.
+  async function board(call) {
+    const visits = await loadOpen(call);
+    const nameOf = await workerNames(call, visits);
+    const now = Date.now();
+    $("#visits tbody").replaceChildren(...visits.map((v) => {
+      const late = v.status === "overdue" || Date.parse(v.due_at) <= now;
+      return h("tr", {class: `visit-row row-${v.status}`, "data-visit-id": v.id},
+        h("td", {text: nameOf(v)}),
+        h("td", {text: v.place}),
+        h("td", {class: "status", text: t("visit_status_" + v.status)}),
+        h("td", {class: "due"}, h("time", {datetime: v.due_at, text: fmtTime(v.due_at).slice(0, 5)}),
+          late && v.status === "active" ? " – " + t("visit_due_passed") : ""),
+        h("td", {text: fmtTime(v.started_at).slice(0, 5)}),
+        h("td", {}, v.alarm_id ? h("a", {href: `/console/alarms/${v.alarm_id}`, text: t("open_timeline")}) : ""));
+    }));
+    $("#visits").hidden = visits.length === 0;
+    $("#visits-empty").hidden = visits.length > 0;
+  }
+
+  // The visit behind an alarm, if any: the server may name it on the alarm, else it is found by
+  // its alarm_id among the office's visits.
+  async function visitOf(call, alarm) {
+    if (alarm.visit && alarm.visit.id) return alarm.visit;
+    const id = alarm.visit_id;
+    if (id) {
+      try { return await call("GET", `/visits/${id}`); } catch (err) { /* listed below */ }
+    }
+    for (const status of ["overdue", "ended", "active"]) {
+      const found = items(await call("GET", `/visits?status=${status}`).catch(() => [])).find((v) => v.alarm_id === alarm.id);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  // Events for the alarm's timeline: the visit's own (start, check-ins, extensions, due, overdue,
+  // end) when the server lists them with the visit; none that the alarm already carries.
+  async function timelineEvents(call, alarm) {
+    const visit = await visitOf(call, alarm);
+    if (!visit) return {visit: null, events: []};
+    const known = new Set(alarm.events.map((e) => e.seq));
+    let events = visit.events;
+    if (!events) {
+      try { events = items(await call("GET", `/visits/${visit.id}/events`)); } catch (err) { events = []; }
+    }
+    return {visit, events: (events || []).filter((e) => !known.has(e.seq))};
+  }
+
+  function eventDetail(ev) {
+    const d = ev.data || {};
+    if (d.due_at) return t("col_due") + " " + fmtTime(d.due_at).slice(0, 5);
+    if (d.expected_end) return t("col_due") + " " + fmtTime(d.expected_end).slice(0, 5);
+    return "";
+  }
+
+  function summaryRows(visit) {
+    if (!visit) return [];
+    return [[t("visit_alarm"), visit.place], [t("col_started"), fmtDateTime(visit.started_at)],
+      [t("col_due"), fmtDateTime(visit.due_at)]];
+  }
+
+  // Statistics: only when the server reports visit figures.
+  function stats(data) {
+    const section = $("#st-visits-section");
+    if (!section) return;
+    const rows = data.visits ? (Array.isArray(data.visits) ? data.visits : [data.visits]) : [];
+    section.hidden = rows.length === 0;
+    if (!rows.length) return;
+    const cell = (v) => (v === undefined || v === null ? "–" : String(v));
+    $("#table-visits").replaceChildren(h("table", {class: "table"},
+      h("thead", {}, h("tr", {}, [t("office"), t("stats_visits_total"), t("stats_visits_overdue"), t("stats_visits_false_overdue")].map((x) => h("th", {scope: "col", text: x})))),
+      h("tbody", {}, rows.map((r) => h("tr", {},
+        h("th", {scope: "row", text: r.office_name || r.month || t("all")}),
+        h("td", {text: cell(r.visits !== undefined ? r.visits : r.total)}),
+        h("td", {text: cell(r.overdue)}),
+        h("td", {text: cell(r.false_overdue)}))))));
+  }
+
+  return {board, timelineEvents, eventDetail, summaryRows, stats};
+})();
