@@ -17,7 +17,7 @@ const TryggConsoleVisits = (() => {
   }
 
   async function loadOpen(call) {
-    const lists = await Promise.all(OPEN.map((s) => call("GET", `/visits?status=${s}`).then(items).catch(() => [])));
+    const lists = [items(await call("GET", "/visits?status=open").catch(() => []))];
     const seen = new Set();
     return lists.flat().filter((v) => OPEN.includes(v.status) && !seen.has(v.id) && seen.add(v.id))
       .sort((a, b) => OPEN.indexOf(a.status) - OPEN.indexOf(b.status) || Date.parse(a.due_at) - Date.parse(b.due_at));

@@ -165,7 +165,7 @@ const TryggVisit = (() => {
   };
 
   function isDue(v) {
-    return v && v.status === "active" && (Date.now() >= Date.parse(v.due_at) || V.dueSeen === v.due_at);
+    return v && v.status === "active" && (Date.now() >= Date.parse(v.due_at) || V.dueSeen === v.due_at || !!v.warned_at);
   }
 
   function tick() {
@@ -175,10 +175,12 @@ const TryggVisit = (() => {
     $("#visit-left").textContent = due ? t("visit_due_passed") : clock(Date.parse(v.due_at) - Date.now()) + " " + t("v_left");
     const warning = $("#visit-warning");
     if (due) {
-      const deadline = Date.parse(v.due_at) + V.grace * 1000;
+      // The server says when it alarms (alarm_at, the grace it took at the start); else the office's.
+      const grace = v.grace_s || V.grace;
+      const deadline = v.alarm_at ? Date.parse(v.alarm_at) : Date.parse(v.due_at) + grace * 1000;
       warning.hidden = false;
       warning.replaceChildren(
-        h("strong", {text: t("v_warning", {min: Math.max(1, Math.ceil(V.grace / 60))})}),
+        h("strong", {text: t("v_warning", {min: Math.max(1, Math.ceil(grace / 60))})}),
         h("span", {class: "countdown", text: clock(deadline - Date.now())}));
       document.body.classList.add("visit-due");
       if (V.warnedFor !== v.due_at || Date.now() - V.lastBeep > 15000) {

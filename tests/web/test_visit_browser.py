@@ -1,0 +1,191 @@
+"""Home visits and answering together on the phone page, in a real Chromium, against a real
+server."""
+
+from datetime import UTC, datetime, timedelta
+
+try:
+    from playwright.async_api import expect
+except ImportError:  # the `browser` fixture skips (or fails under TRYGG_TEST_REQUIRE_ALL=1)
+    expect = None
+
+from tests.web.conftest import PHONE
+from tests.web.test_browser import hold, phone_login
+
+OSLO = {"latitude": 59.91273, "longitude": 10.74609, "accuracy": 12}
+# Browser APIs we cannot observe from outside are recorded where the page calls them.
+RECORD_VIBRATE = ("window.__vibrations = [];"
+                  " navigator.vibrate = (p) => { window.__vibrations.push(p); return true; };")
+
+
+def parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp)
+
+
+async def visits_of(api, person) -> list[dict]:
+    response = await api.get("/visits", headers=person.headers)
+    assert response.status_code == 200, response.text
+    return [v for v in response.json()["items"] if v["user_id"] == person.id]
+
+
+async def test_phone_starts_checks_in_extends_and_ends_a_visit_stored_on_the_server(
+        server, fresh_org, api, new_context, connect, shot):
+    org = fresh_org
+    staff = org["staff"]
+    watcher = await connect(org["manager"].token)
+    context = await new_context(PHONE, permissions=["geolocation"], geolocation=OSLO)
+    page = await phone_login(context, server, staff)
+    await expect(page.locator("#visit")).to_be_visible()
+    assert await visits_of(api, staff) == []
+
+    await page.click("#visit-open")
+    await page.fill("#visit-place", "Storgata 1, 2. etg.")
+    await page.click("#visit-form .choice[data-minutes='90']")
+    await page.select_option("#visit-interval", str(30 * 60))
+    await page.check("#visit-share")
+    await shot(page, "phone-visit-start")
+    # Position is asked for only once the worker has said yes; wait until the phone has one.
+    await page.wait_for_function("navigator.geolocation !== undefined")
+    await page.wait_for_timeout(300)
+    before = datetime.now(UTC)
+    await page.click("#visit-start")
+    await expect(page.locator("#visit-active")).to_be_visible()
+    await expect(page.locator("#visit-where")).to_have_text("Storgata 1, 2. etg.")
+    await expect(page.locator("#visit-check-in")).to_have_text("Jeg er trygg")
+
+    [visit] = await visits_of(api, staff)
+    assert visit["status"] == "active" and visit["place"] == "Storgata 1, 2. etg."
+    assert visit["check_in_interval_s"] == 1800
+    assert timedelta(minutes=89) < parse(visit["expected_end"]) - before < timedelta(minutes=91)
+    assert parse(visit["due_at"]) < parse(visit["expected_end"])  # the first check-in comes first
+    assert visit["position"]["lat"] == OSLO["latitude"]
+    assert (await watcher.event("visit.started"))["visit"]["id"] == visit["id"]
+    await shot(page, "phone-visit-active")
+
+    await page.click("#visit-check-in")
+    await expect(page.locator("#visit-note")).to_contain_text("Sjekket inn")
+    checked = await watcher.event("visit.checked_in")
+    assert checked["alarm"] is None and checked["visit"]["id"] == visit["id"]
+    [visit] = await visits_of(api, staff)
+    assert visit["last_check_in_at"] is not None
+
+    end_before = parse(visit["expected_end"])
+    await page.click("#visit-active [data-extend='15']")
+    extended = (await watcher.event("visit.extended"))["visit"]
+    assert abs(parse(extended["expected_end"]) - end_before - timedelta(minutes=15)) < timedelta(seconds=1)
+
+    await page.click("#visit-end")
+    await expect(page.locator("#visit-done")).to_contain_text("Besøket er avsluttet")
+    assert (await watcher.event("visit.ended"))["visit"]["status"] == "ended"
+    [visit] = await visits_of(api, staff)
+    assert visit["status"] == "ended" and visit["ended_at"] is not None and visit["alarm_id"] is None
+
+    # A new visit starts from a fresh form.
+    await page.click("#visit-again")
+    await expect(page.locator("#visit-form")).to_be_visible()
+    await expect(page.locator("#visit-place")).to_have_value("")
+
+
+async def test_phone_without_consent_sends_no_position_and_refuses_a_time_already_past(
+        server, fresh_org, api, new_context):
+    org = fresh_org
+    context = await new_context(PHONE, permissions=["geolocation"], geolocation=OSLO)
+    page = await phone_login(context, server, org["staff"])
+    await page.click("#visit-open")
+    await page.fill("#visit-place", "Kafé Sentrum")
+    await page.fill("#visit-time", "00:00")
+    await page.click("#visit-start")
+    await expect(page.locator("#visit-error")).to_have_text("Tidspunktet har passert. Velg et senere.")
+    assert await visits_of(api, org["staff"]) == []
+
+    await page.click("#visit-form .choice[data-minutes='30']")
+    await expect(page.locator("#visit-time")).to_have_value("")
+    await page.click("#visit-start")
+    await expect(page.locator("#visit-active")).to_be_visible()
+    await expect(page.locator("#visit-note")).to_contain_text("Posisjon deles ikke")
+    [visit] = await visits_of(api, org["staff"])
+    assert visit["position"] is None and visit["check_in_interval_s"] is None
+
+
+async def test_open_page_warns_with_vibration_when_the_visit_is_due_and_extending_clears_it(
+        server, fresh_org, api, new_context, connect):
+    org = fresh_org
+    staff = org["staff"]
+    context = await new_context(PHONE)
+    await context.add_init_script(RECORD_VIBRATE)
+    page = await phone_login(context, server, staff)
+    watcher = await connect(staff.token)
+    # Started elsewhere (the API) with an end a moment away; the open page follows it.
+    end = datetime.now(UTC) + timedelta(seconds=2)
+    created = await api.post("/visits", json={"place": "Tøyenbekken 5",
+                                              "expected_end": end.isoformat()},
+                             headers=staff.headers)
+    assert created.status_code == 201, created.text
+    await expect(page.locator("#visit-where")).to_have_text("Tøyenbekken 5")
+
+    warning = page.locator("#visit-warning")
+    await expect(warning).to_be_visible()
+    await expect(warning).to_contain_text("Sjekk inn innen 2 min, ellers varsles kontoret")
+    assert await page.evaluate("window.__vibrations.length") >= 1
+    due = await watcher.event("visit.due", timeout=30)
+    assert due["visit"]["id"] == created.json()["id"] and due["visit"]["warned_at"] is not None
+
+    await page.click("#visit-active [data-extend='30']")
+    await expect(warning).to_be_hidden()
+    [visit] = await visits_of(api, staff)
+    assert visit["status"] == "active" and parse(visit["due_at"]) > datetime.now(UTC)
+
+
+async def test_responder_answers_red_with_the_police_role_and_the_raiser_sees_who_does_what(
+        server, fresh_org, api, new_context, shot):
+    org = fresh_org
+    responder_page = await phone_login(await new_context(PHONE), server, org["responder"])
+    staff_page = await phone_login(await new_context(PHONE), server, org["staff"],
+                                   room=org.room["name"])
+    await hold(staff_page, "#btn-red")
+    await expect(staff_page.locator("#mine-body")).to_contain_text("Alarmen er mottatt")
+
+    card = responder_page.locator("#alarm-list .card").first
+    buttons = card.locator(".roles button")
+    await expect(buttons).to_have_text(["Jeg kommer", "Jeg ringer politiet", "Jeg tar resepsjonen"])
+    alarm_id = await card.get_attribute("data-alarm-id")
+
+    # A colleague answers without a role and is sent to the room: police is now the one missing.
+    answered = await api.post(f"/alarms/{alarm_id}/acknowledge", json={},
+                              headers=org["responder2"].headers)
+    assert answered.status_code == 200
+    await expect(buttons).to_have_text(["Jeg ringer politiet", "Jeg tar resepsjonen", "Jeg kommer"])
+    await expect(card.locator(".who-does")).to_contain_text(f"{org['responder2'].full_name} – kommer")
+    await shot(responder_page, "phone-responder-roles")
+
+    await card.get_by_role("button", name="Jeg ringer politiet").click()
+    await expect(card.locator(".you-coming")).to_have_text("Du har svart: du ringer politiet.")
+    await expect(card.locator(".roles")).to_have_count(0)
+    alarm = (await api.get(f"/alarms/{alarm_id}", headers=org["manager"].headers)).json()
+    roles = {r["user_id"]: r["role"] for r in alarm["responders"]}
+    assert roles == {org["responder2"].id: "go", org["responder"].id: "police"}
+
+    await expect(staff_page.locator("#mine-summary")).to_have_text("1 kommer, politiet varslet")
+    await expect(staff_page.locator("#mine-coming")).to_contain_text(
+        f"{org['responder'].full_name} – ringer politiet")
+    await shot(staff_page, "phone-staff-roles")
+
+
+async def test_yellow_alarm_offers_im_coming_first_and_a_silent_raiser_sees_a_discreet_line(
+        server, fresh_org, api, new_context):
+    org = fresh_org
+    responder_page = await phone_login(await new_context(PHONE), server, org["responder"])
+    staff_page = await phone_login(await new_context(PHONE), server, org["staff"])
+    await staff_page.check("#silent")
+    await hold(staff_page, "#btn-yellow")
+    card = responder_page.locator("#alarm-list .card").first
+    await expect(card.locator(".roles button").first).to_have_text("Jeg kommer")
+    alarm_id = await card.get_attribute("data-alarm-id")
+    await api.post(f"/alarms/{alarm_id}/acknowledge", json={}, headers=org["responder2"].headers)
+    # Yellow: a second answer is still offered "I'm coming" first.
+    await expect(card.locator(".roles button").first).to_have_text("Jeg kommer")
+    await card.get_by_role("button", name="Jeg kommer").click()
+    await expect(card.locator(".you-coming")).to_have_text("Du har svart: du kommer.")
+    summary = staff_page.locator("#mine-summary")
+    await expect(summary).to_have_text("Sendt. 2 kommer")
+    await expect(staff_page.locator("#mine")).to_have_class("mine silent")
+    await expect(staff_page.locator("#mine-coming")).to_have_count(0)  # no names on a silent screen
