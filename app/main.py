@@ -23,6 +23,8 @@ from app.realtime import router as realtime
 from app.realtime.bus import make_bus
 from app.realtime.hub import Hub
 from app.stats.router import router as stats_router
+from app.visit.router import router as visit_router
+from app.visit.timer import VisitTimer
 from app.web import router as web
 from app.web.admin_api import router as web_admin_router
 
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await bus.connect()
         hub = Hub(bus, sessionmaker, heartbeat_interval_s=settings.heartbeat_interval_s)
         dispatcher = Dispatcher(settings, sessionmaker)
+        visit_timer = VisitTimer(sessionmaker, settings.visit_timer_poll_s)
 
         async def publish(records: list[dict]) -> None:
             await hub.publish_events(records)
@@ -55,9 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.dispatcher = dispatcher
         await hub.start()
         dispatcher.start()
+        visit_timer.start()
         try:
             yield
         finally:
+            await visit_timer.stop()
             await dispatcher.stop()
             await hub.stop()
             await bus.disconnect()
@@ -74,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
     for router in (health_router, auth_router, web_admin_router, org_router, alarm_router,
-                   incident_router, stats_router, audit_router, notify_router):
+                   incident_router, stats_router, audit_router, notify_router, visit_router):
         api.include_router(router)
     app.include_router(api)
     app.router.routes.append(realtime.route(API_PREFIX))

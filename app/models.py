@@ -7,7 +7,8 @@ from app.incident.models import Debrief, FollowUpTask, Incident
 from app.notify.models import Notification, TwilioCallback
 from app.org.models import Office, Room
 from app.stats.models import ReadinessPolicy
+from app.visit.models import Visit
 
 __all__ = ["Alarm", "AlarmDelivery", "AlarmEvent", "AlarmResponder", "AuditEntry", "Debrief", "Device",
            "FollowUpTask", "Incident", "LoginToken", "Notification", "Office", "ReadinessPolicy", "Room",
-           "TwilioCallback", "User"]
+           "TwilioCallback", "User", "Visit"]

@@ -14,6 +14,8 @@ class Office(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     ack_timeout_s: Mapped[int] = mapped_column(default=30)
     min_responders_online: Mapped[int] = mapped_column(default=2)
+    # Home visits: how long after a missed check-in the office is alarmed.
+    visit_grace_s: Mapped[int] = mapped_column(default=120)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -11,6 +11,8 @@ class OfficeCreate(BaseModel):
     name: Name
     ack_timeout_s: int = Field(30, ge=5, le=3600)
     min_responders_online: int = Field(2, ge=0, le=1000)
+    visit_grace_s: int = Field(120, ge=30, le=3600, description=(
+        "Home visits: seconds from a missed check-in (the worker is warned) to the alarm."))
 
 
 class OfficeUpdate(BaseModel):
@@ -19,6 +21,7 @@ class OfficeUpdate(BaseModel):
     name: Name | None = None
     ack_timeout_s: int | None = Field(None, ge=5, le=3600)
     min_responders_online: int | None = Field(None, ge=0, le=1000)
+    visit_grace_s: int | None = Field(None, ge=30, le=3600)
 
 
 class OfficeRead(BaseModel):
@@ -28,6 +31,7 @@ class OfficeRead(BaseModel):
     name: str
     ack_timeout_s: int
     min_responders_online: int
+    visit_grace_s: int
 
 
 class RoomCreate(BaseModel):

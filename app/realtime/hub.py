@@ -138,10 +138,14 @@ class Hub:
 
     def _route(self, record: dict[str, Any]) -> None:
         alarm = record["alarm"]
-        raiser = uuid.UUID(alarm["raised_by"]["id"])
-        targets: set[Connection] = set(self.by_user.get(raiser, ()))
-        if alarm["mode"] != "test":
-            targets.update(self.office_receivers.get(uuid.UUID(alarm["office_id"]), ()))
+        if alarm is None:  # a home visit's event: the worker, and the office's receivers
+            owner, office, to_office = record["visit"]["user_id"], record["visit"]["office_id"], True
+        else:
+            owner, office = alarm["raised_by"]["id"], alarm["office_id"]
+            to_office = alarm["mode"] != "test"
+        targets: set[Connection] = set(self.by_user.get(uuid.UUID(owner), ()))
+        if to_office:
+            targets.update(self.office_receivers.get(uuid.UUID(office), ()))
         if not targets:
             return
         item = (record["seq"], frames.event_frame(record))

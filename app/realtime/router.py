@@ -27,6 +27,7 @@ from app.realtime.connection import (
     Resume,
 )
 from app.realtime.hub import Hub
+from app.visit.models import Visit
 
 log = logging.getLogger(__name__)
 
@@ -215,15 +216,17 @@ async def _send_loop(ws: WebSocket, conn: Connection) -> None:
 async def _replay(ws: WebSocket, conn: Connection, after: int) -> None:
     """Send every visible event after `after` from the database, in order; the live frames
     queued meanwhile follow, without duplicates."""
-    visible = [Alarm.raised_by_id == conn.user_id]
+    visible = [Alarm.raised_by_id == conn.user_id, Visit.user_id == conn.user_id]
     if conn.receives_office:
-        visible.append(and_(AlarmEvent.office_id == conn.office_id, Alarm.mode != "test"))
+        visible.append(and_(AlarmEvent.office_id == conn.office_id,
+                            or_(Alarm.mode != "test", AlarmEvent.visit_id.is_not(None))))
     cursor = after
     while True:
         async with ws.app.state.sessionmaker() as session:
             rows = (await session.scalars(
                 select(AlarmEvent)
-                .join(Alarm, Alarm.id == AlarmEvent.alarm_id)
+                .outerjoin(Alarm, Alarm.id == AlarmEvent.alarm_id)
+                .outerjoin(Visit, Visit.id == AlarmEvent.visit_id)
                 .where(AlarmEvent.seq > cursor, or_(*visible))
                 .order_by(AlarmEvent.seq)
                 .limit(REPLAY_PAGE)
