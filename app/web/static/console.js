@@ -77,8 +77,8 @@
         h("td", {text: a.room ? a.room.name : (a.location_note || "–")}),
         h("td", {text: a.raised_by.full_name}),
         h("td", {class: "age", "data-raised": a.raised_at, text: fmtDuration((Date.now() - Date.parse(a.raised_at)) / 1000)}),
-        h("td", {class: "coming", text: a.responders.length ? a.responders.map((r) => r.full_name).join(", ") : t("nobody_yet")},
-          a.responders.length ? h("span", {class: "muted", text: " (" + TryggRoles.summary(a) + ")"}) : null),
+        h("td", {class: "coming", text: a.responders.length ? a.responders.map((r) => r.full_name).join(", ") : t("nobody_yet")}),
+        h("td", {class: "roles-summary", text: a.responders.length ? TryggRoles.summary(a) : "–"}),
         h("td", {}, h("a", {href: `/console/alarms/${a.id}`, text: t("open_timeline")})))));
       $("#board").hidden = alarms.length === 0;
       $("#board-empty").hidden = alarms.length > 0;
