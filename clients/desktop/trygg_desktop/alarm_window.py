@@ -3,6 +3,7 @@ per alarm, following each alarm live, with a repeating sound until answered or m
 offers the three answers (go, police, reception), the one still missing first, and lists who
 does what; an alarm from a home visit shows the place and a map link."""
 
+import html
 from datetime import datetime
 from typing import Any
 
@@ -125,12 +126,12 @@ class AlarmCard(QFrame):
         self.title.setText(prefix + tr(level))
         self.details.setText("\n".join(self._where(alarm)))
         position = alarm.get("position")
-        if position and "lat" in position and "lon" in position:
-            self.map_link.setText(f'<a href="{map_url(position)}" style="color: {foreground}">'
-                                  f'{tr("map_link")}</a>')
-            self.map_link.show()
-        else:
-            self.map_link.hide()
+        self.map_href = map_url(position) if position and "lat" in position else None
+        if self.map_href:
+            self.map_link.setText(f'<a href="{html.escape(self.map_href)}" '
+                                  f'style="color: {foreground}">{html.escape(tr("map_link"))}</a>')
+            self.map_link.setToolTip(self.map_href)
+        self.map_link.setVisible(self.map_href is not None)
         status = alarm.get("status", "active")
         state = tr(f"status_{status}")
         if event is not None and event.get("type") == "alarm.upgraded":
