@@ -1,15 +1,21 @@
 """Home visits and answering together on the phone page, in a real Chromium, against a real
 server."""
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
 
 try:
     from playwright.async_api import expect
 except ImportError:  # the `browser` fixture skips (or fails under TRYGG_TEST_REQUIRE_ALL=1)
     expect = None
 
+from tests.conftest import LiveServer, create_admin_token, server_settings
+from tests.helpers import make_org
 from tests.web.conftest import PHONE
-from tests.web.test_browser import hold, phone_login
+from tests.web.test_browser import console_login, hold, phone_login
 
 OSLO = {"latitude": 59.91273, "longitude": 10.74609, "accuracy": 12}
 # Browser APIs we cannot observe from outside are recorded where the page calls them.
@@ -189,3 +195,72 @@ async def test_yellow_alarm_offers_im_coming_first_and_a_silent_raiser_sees_a_di
     await expect(summary).to_have_text("Sendt. 2 kommer")
     await expect(staff_page.locator("#mine")).to_have_class("mine silent")
     await expect(staff_page.locator("#mine-coming")).to_have_count(0)  # no names on a silent screen
+
+
+@pytest.fixture
+async def short_grace(new_database, tmp_path) -> AsyncIterator[tuple[LiveServer, object]]:
+    """A server whose visits alarm 2 s after they are due (a test-only setting), and an org."""
+    live = LiveServer(server_settings(await new_database(), tmp_path, heartbeat_interval_s=2,
+                                      environment="test", visit_grace_override_s=2))
+    await live.start()
+    try:
+        async with httpx.AsyncClient(base_url=live.api_url, timeout=20) as client:
+            org = await make_org(client, await create_admin_token(live))
+        yield live, org
+    finally:
+        await live.stop()
+
+
+async def test_missed_check_in_alarms_the_office_the_phone_says_so_and_the_console_shows_it(
+        short_grace, new_context, shot):
+    live, org = short_grace
+    staff = org["staff"]
+    board = await console_login(await new_context(), live, org["manager"])
+    await expect(board.locator("#visits-empty")).to_be_visible()
+    responder = await phone_login(await new_context(PHONE), live, org["responder"])
+    context = await new_context(PHONE)
+    await context.add_init_script(RECORD_VIBRATE)
+    page = await phone_login(context, live, staff)
+    async with httpx.AsyncClient(base_url=live.api_url, timeout=10) as api:
+        end = datetime.now(UTC) + timedelta(seconds=4)
+        created = await api.post("/visits", json={
+            "place": "Grønlandsleiret 9", "expected_end": end.isoformat(),
+            "position": {"lat": 59.9122, "lon": 10.7600, "accuracy_m": 20}},
+            headers=staff.headers)
+        assert created.status_code == 201, created.text
+        visit_id = created.json()["id"]
+        await expect(page.locator("#visit-where")).to_have_text("Grønlandsleiret 9")
+        row = board.locator(f"#visits tr[data-visit-id='{visit_id}']")
+        await expect(row).to_contain_text("Grønlandsleiret 9")
+        await expect(row).to_contain_text(staff.full_name)
+        await page.click("#visit-check-in")  # no interval: the end stays due
+        await expect(page.locator("#visit-note")).to_contain_text("Sjekket inn")
+
+        await expect(page.locator("#visit-done")).to_contain_text(
+            "Du sjekket ikke inn. Kontoret er varslet.", timeout=30_000)
+        assert await page.evaluate("window.__vibrations.length") >= 1  # it warned first
+        await expect(row).to_contain_text("Forfalt – alarm")
+        await shot(board, "console-board-visit")
+        card = responder.locator("#alarm-list .card").first
+        await expect(card).to_contain_text("Akutt fare")
+        await expect(card).to_contain_text("Grønlandsleiret 9")
+        await expect(card.locator("a.map")).to_have_attribute(
+            "href", "https://www.openstreetmap.org/?mlat=59.9122&mlon=10.76#map=17/59.9122/10.76")
+        visit = (await api.get(f"/visits/{visit_id}", headers=staff.headers)).json()
+        assert visit["status"] == "overdue" and visit["alarm_id"]
+        alarm_id = visit["alarm_id"]
+
+        # Safe after all: the worker calls the alarm off from the phone.
+        await page.click("#visit-false")
+        await expect(page.locator("#visit-false")).to_be_hidden()
+        alarm = (await api.get(f"/alarms/{alarm_id}", headers=org["manager"].headers)).json()
+        assert alarm["status"] == "cancelled" and alarm["visit_id"] == visit_id
+        await expect(card).to_contain_text("Avlyst – sjekk likevel")
+
+    await board.goto(f"{live.base_url}/console/alarms/{alarm_id}")
+    timeline = board.locator("#timeline")
+    for text in ("Besøk startet", "Sjekket inn", "Frist nådd", "Ikke sjekket inn – alarm",
+                 "Alarm utløst", "Avlyst"):
+        await expect(timeline).to_contain_text(text)
+    await expect(board.locator("#summary")).to_contain_text("Grønlandsleiret 9")
+    await shot(board, "console-visit-alarm", full_page=True)

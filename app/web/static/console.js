@@ -163,8 +163,7 @@
     let alarm;
     const load = async () => {
       alarm = await call("GET", `/alarms/${id}`);
-      const fromVisit = await TryggConsoleVisits.timelineEvents(call, alarm);
-      const events = [...fromVisit.events, ...alarm.events].sort((x, y) => Date.parse(x.at) - Date.parse(y.at) || x.seq - y.seq);
+      const visit = await TryggConsoleVisits.visitOf(call, alarm);
       $("#alarm-h").textContent = `${t("level_" + alarm.level)} – ${fmtDateTime(alarm.raised_at)}`;
       const ack = firstAck(alarm);
       const rows = [
@@ -173,14 +172,14 @@
         [t("delivered_to"), String(alarm.delivered_to)],
         [t("time_to_first_ack"), ack === null ? t("not_acknowledged") : fmtDuration(ack)],
         [t("coming"), alarm.responders.map((r) => r.full_name + " – " + t("role_" + TryggRoles.roleOf(r) + "_does")).join(", ") || "–"],
-        ...TryggConsoleVisits.summaryRows(fromVisit.visit),
+        ...TryggConsoleVisits.summaryRows(visit),
         [t("closed_at"), alarm.closed_at ? fmtDateTime(alarm.closed_at) : "–"],
         [t("close_reason"), alarm.close_reason || "–"],
       ];
       $("#summary").replaceChildren(...rows.flatMap(([k, v]) => [h("dt", {text: k}), h("dd", {text: v})]));
       const raised = Date.parse(alarm.raised_at);
       const minutes = new Map();
-      for (const ev of events) {
+      for (const ev of alarm.events) {
         const at = new Date(ev.at);
         const key = at.toLocaleTimeString(Trygg.lang === "en" ? "en-GB" : "nb-NO", {hour: "2-digit", minute: "2-digit"});
         if (!minutes.has(key)) minutes.set(key, []);

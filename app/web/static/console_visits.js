@@ -1,37 +1,24 @@
 "use strict";
-// Home visits in the console: the board's list of visits under way (overdue first), the visit's
-// check-ins in a visit alarm's timeline, and the visit figures of the statistics.
+// Home visits in the console: the board's list of visits under way (overdue first), the visit
+// behind a visit alarm, and the visit figures of the statistics.
 const TryggConsoleVisits = (() => {
   const {t, h, $, fmtTime, fmtDateTime} = Trygg;
   const OPEN = ["overdue", "active"];
   const items = (data) => (Array.isArray(data) ? data : (data && data.items) || []);
-  let names = null;
-
-  // Who is out: visits carry a user id; the office's users give the names (managers may list them).
-  async function workerNames(call, visits) {
-    if (!names) {
-      names = new Map();
-      try { for (const u of await call("GET", "/users")) names.set(u.id, u.full_name); } catch (err) { /* names unknown */ }
-    }
-    return (v) => (v.user && v.user.full_name) || v.full_name || names.get(v.user_id) || "–";
-  }
 
   async function loadOpen(call) {
-    const lists = [items(await call("GET", "/visits?status=open").catch(() => []))];
-    const seen = new Set();
-    return lists.flat().filter((v) => OPEN.includes(v.status) && !seen.has(v.id) && seen.add(v.id))
-      .sort((a, b) => OPEN.indexOf(a.status) - OPEN.indexOf(b.status) || Date.parse(a.due_at) - Date.parse(b.due_at));
+    const visits = items(await call("GET", "/visits?status=open"));
+    return visits.sort((a, b) => OPEN.indexOf(a.status) - OPEN.indexOf(b.status) || Date.parse(a.due_at) - Date.parse(b.due_at));
   }
 
   // The board's table: overdue visits first, then by the time they are due.
   async function board(call) {
     const visits = await loadOpen(call);
-    const nameOf = await workerNames(call, visits);
     const now = Date.now();
     $("#visits tbody").replaceChildren(...visits.map((v) => {
       const late = v.status === "overdue" || Date.parse(v.due_at) <= now;
       return h("tr", {class: `visit-row row-${v.status}`, "data-visit-id": v.id},
-        h("td", {text: nameOf(v)}),
+        h("td", {text: v.user ? v.user.full_name : "–"}),
         h("td", {text: v.place}),
         h("td", {class: "status", text: t("visit_status_" + v.status)}),
         h("td", {class: "due"}, h("time", {datetime: v.due_at, text: fmtTime(v.due_at).slice(0, 5)}),
@@ -43,32 +30,11 @@ const TryggConsoleVisits = (() => {
     $("#visits-empty").hidden = visits.length > 0;
   }
 
-  // The visit behind an alarm, if any: the server may name it on the alarm, else it is found by
-  // its alarm_id among the office's visits.
+  // The visit whose missed check-in raised this alarm (the alarm's timeline already holds the
+  // visit's events: start, check-ins, extensions, warning, overdue).
   async function visitOf(call, alarm) {
-    if (alarm.visit && alarm.visit.id) return alarm.visit;
-    const id = alarm.visit_id;
-    if (id) {
-      try { return await call("GET", `/visits/${id}`); } catch (err) { /* listed below */ }
-    }
-    for (const status of ["overdue", "ended", "active"]) {
-      const found = items(await call("GET", `/visits?status=${status}`).catch(() => [])).find((v) => v.alarm_id === alarm.id);
-      if (found) return found;
-    }
-    return null;
-  }
-
-  // Events for the alarm's timeline: the visit's own (start, check-ins, extensions, due, overdue,
-  // end) when the server lists them with the visit; none that the alarm already carries.
-  async function timelineEvents(call, alarm) {
-    const visit = await visitOf(call, alarm);
-    if (!visit) return {visit: null, events: []};
-    const known = new Set(alarm.events.map((e) => e.seq));
-    let events = visit.events;
-    if (!events) {
-      try { events = items(await call("GET", `/visits/${visit.id}/events`)); } catch (err) { events = []; }
-    }
-    return {visit, events: (events || []).filter((e) => !known.has(e.seq))};
+    if (!alarm.visit_id) return null;
+    try { return await call("GET", `/visits/${alarm.visit_id}`); } catch (err) { return null; }
   }
 
   function eventDetail(ev) {
@@ -101,5 +67,5 @@ const TryggConsoleVisits = (() => {
         h("td", {text: cell(r.false_overdue)}))))));
   }
 
-  return {board, timelineEvents, eventDetail, summaryRows, stats};
+  return {board, visitOf, eventDetail, summaryRows, stats};
 })();
