@@ -74,7 +74,7 @@
       body.replaceChildren(...alarms.map((a) => h("tr", {class: `row-${a.level}`, "data-alarm-id": a.id},
         h("td", {}, levelCell(a), a.mode === "drill" ? " " + t("drill_banner") : ""),
         h("td", {text: statusText(a)}),
-        h("td", {text: a.room ? a.room.name : (a.location_note || "–")}),
+        h("td", {text: (a.visit_id ? t("v_title") + ": " : "") + (a.room ? a.room.name : (a.location_note || "–"))}),
         h("td", {text: a.raised_by.full_name}),
         h("td", {class: "age", "data-raised": a.raised_at, text: fmtDuration((Date.now() - Date.parse(a.raised_at)) / 1000)}),
         h("td", {class: "coming", text: a.responders.length ? a.responders.map((r) => r.full_name).join(", ") : t("nobody_yet")}),
@@ -158,6 +158,9 @@
     return parts.join(" · ");
   }
 
+  // A home visit's events come before its alarm: "−4 s".
+  const offset = (seconds) => (seconds < 0 ? "−" : "+") + fmtDuration(Math.abs(seconds));
+
   async function alarmPage() {
     const id = main.dataset.alarmId;
     let alarm;
@@ -167,7 +170,7 @@
       $("#alarm-h").textContent = `${t("level_" + alarm.level)} – ${fmtDateTime(alarm.raised_at)}`;
       const ack = firstAck(alarm);
       const rows = [
-        [t("col_status"), statusText(alarm)], [t("room"), alarm.room ? alarm.room.name : (alarm.location_note || "–")],
+        [t("col_status"), statusText(alarm)], [alarm.visit_id ? t("visit_place") : t("room"), alarm.room ? alarm.room.name : (alarm.location_note || "–")],
         [t("raised_by"), alarm.raised_by.full_name], [t("col_raised_at"), fmtDateTime(alarm.raised_at)],
         [t("delivered_to"), String(alarm.delivered_to)],
         [t("time_to_first_ack"), ack === null ? t("not_acknowledged") : fmtDuration(ack)],
@@ -189,7 +192,7 @@
         h("h4", {text: minute}),
         h("ul", {}, evs.map((ev) => h("li", {class: "ev ev-" + ev.type.replace(/\./g, "-")},
           h("time", {datetime: ev.at, text: fmtTime(ev.at)}), " ",
-          h("span", {class: "offset", text: "+" + fmtDuration((Date.parse(ev.at) - raised) / 1000)}), " ",
+          h("span", {class: "offset", text: offset((Date.parse(ev.at) - raised) / 1000)}), " ",
           h("strong", {text: t("ev_" + ev.type) === "ev_" + ev.type ? ev.type : t("ev_" + ev.type)}),
           ev.actor ? " – " + ev.actor.full_name : "", eventDetail(ev) ? " – " + eventDetail(ev) : ""))))));
       const followable = !["active", "responding"].includes(alarm.status) && alarm.mode === "real";

@@ -47,7 +47,8 @@ const TryggConsoleVisits = (() => {
   function summaryRows(visit) {
     if (!visit) return [];
     return [[t("visit_alarm"), visit.place], [t("col_started"), fmtDateTime(visit.started_at)],
-      [t("col_due"), fmtDateTime(visit.due_at)]];
+      [t("col_due"), fmtDateTime(visit.due_at)],
+      [t("m_position"), visit.position ? `${visit.position.lat.toFixed(5)}, ${visit.position.lon.toFixed(5)}` : "–"]];
   }
 
   // Statistics: only when the server reports visit figures.

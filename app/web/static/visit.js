@@ -208,6 +208,9 @@ const TryggVisit = (() => {
   function render() {
     if (!V.me) return;
     const v = V.visit, now = state();
+    // While a visit is on, it is the first thing under the worker's thumb (after an own alarm).
+    const anchor = now === "active" || (v && v.status === "overdue") ? $("#mine") : $("#raise");
+    if (anchor.nextElementSibling !== section()) anchor.after(section());
     $("#visit-idle").hidden = now !== "idle";
     $("#visit-form").hidden = now !== "form" && now !== "starting";
     $("#visit-active").hidden = now !== "active";
