@@ -132,11 +132,13 @@ async def test_open_page_warns_with_vibration_when_the_visit_is_due_and_extendin
     await expect(warning).to_be_visible()
     await expect(warning).to_contain_text("Sjekk inn innen 2 min, ellers varsles kontoret")
     assert await page.evaluate("window.__vibrations.length") >= 1
+    await expect(page).to_have_title("⚠ Jeg er trygg – Trygg alarm")
     due = await watcher.event("visit.due", timeout=30)
     assert due["visit"]["id"] == created.json()["id"] and due["visit"]["warned_at"] is not None
 
     await page.click("#visit-active [data-extend='30']")
     await expect(warning).to_be_hidden()
+    await expect(page).to_have_title("Trygg alarm")
     [visit] = await visits_of(api, staff)
     assert visit["status"] == "active" and parse(visit["due_at"]) > datetime.now(UTC)
 

@@ -5,6 +5,7 @@
 const TryggVisit = (() => {
   const {t, api, ApiError, errorText, h, $, fmtTime, uuid4} = Trygg;
   const RETRY_MS = 2000;
+  const TITLE = document.title;  // a due check-in shows in the tab and task switcher too
   const PREFIX = "trygg.m.";  // cleared with the rest of the phone's storage on logout
   const store = {
     get: (k) => { try { return JSON.parse(localStorage.getItem(PREFIX + k)); } catch (e) { return null; } },
@@ -183,6 +184,7 @@ const TryggVisit = (() => {
         h("strong", {text: t("v_warning", {min: Math.max(1, Math.ceil(grace / 60))})}),
         h("span", {class: "countdown", text: clock(deadline - Date.now())}));
       document.body.classList.add("visit-due");
+      document.title = "⚠ " + t("v_check_in") + " – " + TITLE;
       if (V.warnedFor !== v.due_at || Date.now() - V.lastBeep > 15000) {
         if (V.warnedFor !== v.due_at) $("#visit-check-in").focus();
         V.warnedFor = v.due_at;
@@ -193,6 +195,7 @@ const TryggVisit = (() => {
     } else {
       warning.hidden = true;
       document.body.classList.remove("visit-due");
+      document.title = TITLE;
     }
   }
 
@@ -217,7 +220,7 @@ const TryggVisit = (() => {
     $("#visit-done").hidden = now !== "done";
     $("#visit-start").disabled = now === "starting";
     if (now === "starting") $("#visit-error").textContent = t("v_sending");
-    if (now !== "active") { $("#visit-warning").hidden = true; document.body.classList.remove("visit-due"); }
+    if (now !== "active") { $("#visit-warning").hidden = true; document.body.classList.remove("visit-due"); document.title = TITLE; }
     if (now === "active") {
       $("#visit-where").textContent = v.place;
       $("#visit-due-at").textContent = fmtTime(v.due_at).slice(0, 5);
