@@ -18,7 +18,7 @@ def at(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def timer_server(new_database, tmp_path_factory) -> AsyncIterator[LiveServer]:
     url = await new_database()
     live = LiveServer(server_settings(url, tmp_path_factory.mktemp("visits"), environment="test",
