@@ -266,3 +266,46 @@ async def test_missed_check_in_alarms_the_office_the_phone_says_so_and_the_conso
         await expect(timeline).to_contain_text(text)
     await expect(board.locator("#summary")).to_contain_text("Grønlandsleiret 9")
     await shot(board, "console-visit-alarm", full_page=True)
+
+
+async def test_visit_started_while_the_server_is_down_is_stored_once_it_is_back(
+        short_grace, new_context):
+    live, org = short_grace
+    staff = org["staff"]
+    page = await phone_login(await new_context(PHONE), live, staff)
+    await page.click("#visit-open")
+    await page.fill("#visit-place", "Hjemme hos bruker, Kampen")
+    await live.stop()
+    await expect(page.locator("#unprotected")).to_be_visible()
+    await page.click("#visit-start")
+    await expect(page.locator("#visit-error")).to_have_text(
+        "Sender … prøver igjen til serveren svarer.")
+    await expect(page.locator("#visit-start")).to_be_disabled()
+    pending = await page.evaluate("JSON.parse(localStorage.getItem('trygg.m.visit_pending'))")
+    assert pending["kind"] == "start"
+
+    again = LiveServer(live.settings, port=live.port)
+    await again.start()
+    try:
+        await expect(page.locator("#visit-active")).to_be_visible(timeout=20_000)
+        await expect(page.locator("#visit-where")).to_have_text("Hjemme hos bruker, Kampen")
+        async with httpx.AsyncClient(base_url=again.api_url, timeout=10) as api:
+            visits = await visits_of(api, staff)
+        assert [v["id"] for v in visits] == [pending["id"]]  # retried with its id: one visit
+        assert await page.evaluate("localStorage.getItem('trygg.m.visit_pending')") == "null"
+    finally:
+        await again.stop()
+
+
+async def test_visit_section_speaks_english_when_asked(server, fresh_org, new_context):
+    page = await phone_login(await new_context(PHONE), server, fresh_org["staff"])
+    await page.goto(server.base_url + "/m/?lang=en")
+    await expect(page.locator("#visit-h")).to_have_text("Home visit")
+    await page.click("#visit-open")
+    await expect(page.locator("#visit-form .choice")).to_have_text(["+30 min", "+60 min", "+90 min"])
+    await expect(page.locator("#visit-start")).to_have_text("Start the visit")
+    await page.fill("#visit-place", "Café Sentrum")
+    await page.click("#visit-start")
+    await expect(page.locator("#visit-check-in")).to_have_text("I'm safe")
+    await page.click("#visit-end")
+    await expect(page.locator("#visit-done")).to_contain_text("The visit has ended.")
