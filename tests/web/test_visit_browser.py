@@ -177,6 +177,17 @@ async def test_responder_answers_red_with_the_police_role_and_the_raiser_sees_wh
         f"{org['responder'].full_name} – ringer politiet")
     await shot(staff_page, "phone-staff-roles")
 
+    console = await console_login(await new_context(), server, org["manager"])
+    await expect(console.locator(f"#board tr[data-alarm-id='{alarm_id}'] .roles-summary")).to_have_text(
+        "1 kommer, politiet varslet")
+    await console.goto(f"{server.base_url}/console/alarms/{alarm_id}")
+    await expect(console.locator("#timeline")).to_contain_text(
+        f"Svarte: ringer politiet – {org['responder'].full_name}")
+    await expect(console.locator("#timeline")).to_contain_text(
+        f"Svarte: kommer – {org['responder2'].full_name}")
+    await expect(console.locator("#summary")).to_contain_text(
+        f"{org['responder'].full_name} – ringer politiet")
+
 
 async def test_yellow_alarm_offers_im_coming_first_and_a_silent_raiser_sees_a_discreet_line(
         server, fresh_org, api, new_context):

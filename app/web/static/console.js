@@ -148,14 +148,20 @@
     const parts = [];
     if (ev.type.startsWith("sms.") || ev.type.startsWith("voice.")) parts.push(ev.type);
     if (d.channel) parts.push(t("channel") + ": " + d.channel);
-    if (d.role) parts.push(t("role_" + d.role + "_does"));
+    if (d.role && ev.type !== "alarm.acknowledged") parts.push(t("role_" + d.role + "_does"));
     if (ev.type.startsWith("visit.")) parts.push(TryggConsoleVisits.eventDetail(ev));
     if (d.tier !== undefined) parts.push(t("tier") + " " + d.tier + (d.reason ? " (" + d.reason + ")" : ""));
-    if (d.from && d.to) parts.push(t("level_" + d.from + "_short") + " → " + t("level_" + d.to + "_short"));
+    if (d.from && d.to && ev.type === "alarm.upgraded") parts.push(t("level_" + d.from + "_short") + " → " + t("level_" + d.to + "_short"));
     if (d.reason && d.tier === undefined) parts.push(d.reason);
     if (d.summary) parts.push(d.summary);
     if (d.status) parts.push(d.status);
     return parts.join(" · ");
+  }
+
+  // "Svarte: ringer politiet": an answer says what the responder does.
+  function eventLabel(ev) {
+    if (ev.type === "alarm.acknowledged" && ev.data && ev.data.role) return t("ev_ack_role", {what: t("role_" + ev.data.role + "_does")});
+    return t("ev_" + ev.type) === "ev_" + ev.type ? ev.type : t("ev_" + ev.type);
   }
 
   // A home visit's events come before its alarm: "−4 s".
@@ -193,7 +199,7 @@
         h("ul", {}, evs.map((ev) => h("li", {class: "ev ev-" + ev.type.replace(/\./g, "-")},
           h("time", {datetime: ev.at, text: fmtTime(ev.at)}), " ",
           h("span", {class: "offset", text: offset((Date.parse(ev.at) - raised) / 1000)}), " ",
-          h("strong", {text: t("ev_" + ev.type) === "ev_" + ev.type ? ev.type : t("ev_" + ev.type)}),
+          h("strong", {text: eventLabel(ev)}),
           ev.actor ? " – " + ev.actor.full_name : "", eventDetail(ev) ? " – " + eventDetail(ev) : ""))))));
       const followable = !["active", "responding"].includes(alarm.status) && alarm.mode === "real";
       $("#incident-na").hidden = followable;
