@@ -278,6 +278,12 @@ async def test_missed_check_in_alarms_the_office_the_phone_says_so_and_the_conso
     await expect(board.locator("#summary")).to_contain_text("Grønlandsleiret 9")
     await shot(board, "console-visit-alarm", full_page=True)
 
+    # Statistics: one visit, overdue, and a false alarm (called off by the worker).
+    await board.goto(f"{live.base_url}/console/stats")
+    row = board.locator("#table-visits tbody tr", has_text=org.office["name"])
+    await expect(row.locator("td")).to_have_text(["1", "1", "1"])
+    await expect(board.locator("#table-visits thead")).to_contain_text("Falsk alarm ved forfall")
+
 
 async def test_visit_started_while_the_server_is_down_is_stored_once_it_is_back(
         short_grace, new_context):
