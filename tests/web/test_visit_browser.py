@@ -256,7 +256,7 @@ async def test_missed_check_in_alarms_the_office_the_phone_says_so_and_the_conso
         await shot(board, "console-board-visit")
         card = responder.locator("#alarm-list .card").first
         await expect(card).to_contain_text("Akutt fare")
-        await expect(card).to_contain_text("Grønlandsleiret 9")
+        await expect(card).to_contain_text("Hjemmebesøk: Grønlandsleiret 9")
         await expect(card.locator("a.map")).to_have_attribute(
             "href", "https://www.openstreetmap.org/?mlat=59.9122&mlon=10.76#map=17/59.9122/10.76")
         visit = (await api.get(f"/visits/{visit_id}", headers=staff.headers)).json()

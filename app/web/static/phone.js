@@ -297,7 +297,7 @@
         a.mode === "drill" ? h("p", {class: "drill", text: t("drill_banner")}) : null,
         h("p", {class: "big", text: t("level_" + a.level)}),
         entry.upgraded ? h("p", {class: "badge", text: t("m_upgraded")}) : null,
-        h("p", {}, t("room") + ": ", h("strong", {text: where})),
+        h("p", {}, (a.visit_id ? t("v_title") : t("room")) + ": ", h("strong", {text: where})),
         h("p", {text: t("raised_by") + ": " + a.raised_by.full_name + " · " + fmtTime(a.raised_at)}),
         a.position ? h("p", {text: `${t("m_position")}: ${a.position.lat.toFixed(5)}, ${a.position.lon.toFixed(5)} `}, mapLink(a.position)) : null,
         Roles.list(a),
