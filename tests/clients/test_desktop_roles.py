@@ -81,6 +81,7 @@ def test_red_alarm_offers_the_missing_role_first_and_the_answer_is_stored_with_i
     qtbot.waitUntil(lambda: card.role_order == ["police", "reception", "go"], timeout=10000)
     assert "Randi Responder kommer" in card.coming_line.text()
     assert card.role_buttons["police"].minimumHeight() > card.role_buttons["go"].minimumHeight()
+    qtbot.wait(200)  # let the layout settle before the picture
     screenshot(responder.window, "alarm-window-roles.png", tmp_path)
 
     qtbot.mouseClick(card.role_buttons["police"], Qt.MouseButton.LeftButton)
@@ -140,6 +141,7 @@ def test_missed_check_in_shows_a_visit_alarm_with_the_place_and_a_map_link(
     assert 'href="https://www.openstreetmap.org/?mlat=59.912730&amp;mlon=' in card.map_link.text()
     assert card.map_link.openExternalLinks()
     assert card.role_order == ["go", "police", "reception"]
+    qtbot.wait(200)
     screenshot(window, "alarm-window-visit.png", tmp_path)
     stored = api_get(site, f"/visits/{visit['id']}")
     assert stored["status"] == "overdue" and stored["alarm_id"] == card.alarm_id

@@ -74,6 +74,7 @@ class AlarmCard(QFrame):
         self.map_link.setFont(details_font)
         self.map_link.hide()
         self.coming_line = QLabel(wordWrap=True)
+        self.coming_line.setFont(details_font)
         self.role_buttons: dict[str, QPushButton] = {}
         for role in ROLES:
             button = QPushButton(tr(f"role_{role}"))
@@ -202,7 +203,7 @@ class AlarmWindow(QWidget):
         self.tr_ = tr
         self.my_id = my_id
         self.setWindowTitle(tr("alarms_title"))
-        self.setMinimumSize(460, 360)
+        self.setMinimumSize(460, 520)  # room for one card's three answers
         self.cards: dict[str, AlarmCard] = {}
         self.sound = AlarmSound(self)
         self.muted = False
