@@ -1,8 +1,9 @@
 "use strict";
 // Keeps the phone page openable without a network, so it can say honestly that it is offline.
-const CACHE = "trygg-m-v1";
+const CACHE = "trygg-m-v2";
 const SHELL = ["/m/", "/m/manifest.webmanifest", "/static/web/app.css", "/static/web/common.js",
-               "/static/web/phone.js", "/static/web/icon-192.png", "/static/web/icon-512.png"];
+               "/static/web/roles.js", "/static/web/visit.js", "/static/web/phone.js",
+               "/static/web/icon-192.png", "/static/web/icon-512.png"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
