@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's forwarded_allow_ips).
     forwarded_allow_ips: str = "127.0.0.1"
 
+    # Home visits: how often each process looks for due visits; and, for tests only (refused
+    # in production), a grace shorter than the office minimum of 30 s.
+    visit_timer_poll_s: float = 0.5
+    visit_grace_override_s: int | None = None
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":
         if (
@@ -63,6 +68,8 @@ class Settings(BaseSettings):
             and self.environment != "development"
         ):
             raise ValueError("TRYGG_SECRET_KEY is a placeholder; set a real secret or leave it unset")
+        if self.visit_grace_override_s is not None and self.environment == "production":
+            raise ValueError("TRYGG_VISIT_GRACE_OVERRIDE_S is for tests only (not in production)")
         return self
 
     @property

@@ -32,6 +32,8 @@ from app.realtime.bus import make_bus
 from app.realtime.deferral import PublishAfterResponse
 from app.realtime.hub import Hub
 from app.stats.router import router as stats_router
+from app.visit.router import router as visit_router
+from app.visit.timer import VisitTimer
 from app.web import router as web
 from app.web.admin_api import router as web_admin_router
 
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dispatcher = Dispatcher(settings, sessionmaker)
         retention = RetentionJob(sessionmaker, default_days=settings.retention_days,
                                  check_s=settings.retention_check_s)
+        visit_timer = VisitTimer(sessionmaker, settings.visit_timer_poll_s)
 
         async def publish(records: list[dict]) -> None:
             await hub.publish_events(records)
@@ -72,9 +75,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await hub.start()
         dispatcher.start()
         retention.start()
+        visit_timer.start()
         try:
             yield
         finally:
+            await visit_timer.stop()
             await retention.stop()
             await dispatcher.stop()
             await hub.stop()
@@ -99,7 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     api = APIRouter(prefix=API_PREFIX)
     for router in (health_router, auth_router, web_admin_router, org_router, alarm_router,
-                   incident_router, stats_router, audit_router, notify_router, push_router):
+                   incident_router, stats_router, audit_router, notify_router, push_router,
+                   visit_router):
         api.include_router(router)
     app.include_router(api)
     app.router.routes.append(realtime.route(API_PREFIX))

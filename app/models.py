@@ -9,7 +9,9 @@ from app.org.models import Office, Room
 from app.privacy.models import JobRun
 from app.push.models import PushMessage, PushSubscription
 from app.stats.models import ReadinessPolicy
+from app.visit.models import Visit
 
 __all__ = ["Alarm", "AlarmDelivery", "AlarmEvent", "AlarmResponder", "AuditEntry", "Debrief", "Device",
            "FollowUpTask", "Incident", "JobRun", "LoginAttempt", "LoginToken", "Notification", "Office",
-           "PushMessage", "PushSubscription", "ReadinessPolicy", "Room", "TwilioCallback", "User"]
+           "PushMessage", "PushSubscription", "ReadinessPolicy", "Room", "TwilioCallback", "User",
+           "Visit"]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alarm import reactions
+from app.alarm import reactions, roles
 from app.alarm.models import Alarm, AlarmDelivery, AlarmEvent, AlarmResponder
 from app.alarm.schemas import AlarmRead, EventRead
 from app.auth.models import User
@@ -58,6 +58,7 @@ async def snapshot(session: AsyncSession, alarm: Alarm) -> dict[str, Any]:
             .order_by(AlarmDelivery.delivered_at)
         )
     ).all()
+    role_counts = roles.counts(r.role for r, _ in responders)
     read = AlarmRead(
         id=alarm.id,
         office_id=alarm.office_id,
@@ -73,7 +74,7 @@ async def snapshot(session: AsyncSession, alarm: Alarm) -> dict[str, Any]:
         raised_at=alarm.raised_at,
         responders=[
             {"user_id": r.user_id, "full_name": name, "acknowledged_at": r.acknowledged_at,
-             "channel": r.channel}
+             "channel": r.channel, "role": r.role}
             for r, name in responders
         ],
         closed_at=alarm.closed_at,
@@ -84,6 +85,9 @@ async def snapshot(session: AsyncSession, alarm: Alarm) -> dict[str, Any]:
             for d, name in deliveries
         ],
         delivered_to=len({d.user_id for d, _ in deliveries}),
+        role_counts=role_counts,
+        answer_summary=roles.summary(role_counts),
+        visit_id=alarm.visit_id,
     )
     shown = read.model_dump(mode="json")
     if alarm.anonymised_at is not None:
@@ -97,14 +101,34 @@ async def snapshot(session: AsyncSession, alarm: Alarm) -> dict[str, Any]:
 def event_read(event: AlarmEvent) -> dict[str, Any]:
     actor = {"id": event.actor_id, "full_name": event.actor_name} if event.actor_id else None
     return EventRead(
-        seq=event.seq, alarm_id=event.alarm_id, type=event.type, at=event.at, actor=actor,
-        data=event.data,
+        seq=event.seq, alarm_id=event.alarm_id, visit_id=event.visit_id, type=event.type,
+        at=event.at, actor=actor, data=event.data,
     ).model_dump(mode="json")
 
 
 def bus_record(event: AlarmEvent) -> dict[str, Any]:
-    """What the bus carries for one committed event."""
+    """What the bus carries for one committed event (a home visit's: `alarm` None, `visit`)."""
+    if event.visit_id is not None:
+        return {"seq": event.seq, "event": event_read(event), "alarm": None,
+                "visit": event.visit_snapshot}
     return {"seq": event.seq, "event": event_read(event), "alarm": event.alarm_snapshot}
+
+
+def publish_after_commit(session: AsyncSession, event: AlarmEvent) -> None:
+    """Hand `event` to connected clients once this transaction has committed (in `seq` order
+    with the transaction's other events)."""
+    pending: list[AlarmEvent] | None = session.info.get("pending_events")
+    if pending is None:
+        pending = session.info["pending_events"] = []
+        publish = session.info.get("publish")
+        if publish is not None:
+            async def _publish() -> None:
+                events = session.info.pop("pending_events", [])
+                session.info.pop("event_log_locked", None)
+                await publish([bus_record(e) for e in events])
+
+            after_commit(session, _publish)
+    pending.append(event)
 
 
 async def log_event(
@@ -132,17 +156,6 @@ async def log_event(
     )
     session.add(event)
     await session.flush()
-    pending: list[AlarmEvent] | None = session.info.get("pending_events")
-    if pending is None:
-        pending = session.info["pending_events"] = []
-        publish = session.info.get("publish")
-        if publish is not None:
-            async def _publish() -> None:
-                events = session.info.pop("pending_events", [])
-                session.info.pop("event_log_locked", None)
-                await publish([bus_record(e) for e in events])
-
-            after_commit(session, _publish)
-    pending.append(event)
+    publish_after_commit(session, event)
     await reactions.run(session, alarm, event)
     return event

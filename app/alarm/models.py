@@ -36,14 +36,20 @@ class Alarm(Base):
     close_reason: Mapped[str | None] = mapped_column(Text)
     # Set when the retention job took the people out of it (app/privacy/retention.py).
     anonymised_at: Mapped[datetime | None]
+    # The home visit whose timer raised this alarm (no foreign key: the visit points here).
+    visit_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
 
+ROLES = ("go", "police", "reception")
+
+
 class AlarmResponder(Base):
-    """A user who said "I'm coming"."""
+    """A user who answered, and what they do: go to the room, call the police, or clear the
+    reception."""
 
     __tablename__ = "alarm_responder"
 
@@ -51,6 +57,7 @@ class AlarmResponder(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     acknowledged_at: Mapped[datetime] = mapped_column(default=utcnow)
     channel: Mapped[str] = mapped_column(String(12), default="app")
+    role: Mapped[str] = mapped_column(String(12), default="go")
 
 
 class AlarmDelivery(Base):
@@ -68,7 +75,8 @@ class AlarmEvent(Base):
     """Append-only log. `seq` is the contract's global, strictly growing event number.
 
     `alarm_snapshot` is the alarm as it stood right after this event, so a replay sends exactly
-    what a live client saw.
+    what a live client saw. A home visit's events share the log (and so the `seq`): they have
+    `visit_id` and `visit_snapshot` instead of an alarm.
     """
 
     __tablename__ = "alarm_event"
@@ -77,7 +85,8 @@ class AlarmEvent(Base):
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    alarm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alarm.id"), index=True)
+    alarm_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("alarm.id"), index=True)
+    visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visit.id"), index=True)
     office_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("office.id"))
     type: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -85,3 +94,4 @@ class AlarmEvent(Base):
     actor_name: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict] = mapped_column(default=dict)
     alarm_snapshot: Mapped[dict] = mapped_column(default=dict)
+    visit_snapshot: Mapped[dict | None]

@@ -59,6 +59,20 @@ class Target:
         return cls(office_id=alarm.office_id, raised_by_id=alarm.raised_by_id, mode=alarm.mode)
 
     @classmethod
+    def of_visit(cls, visit: dict[str, Any]) -> "Target":
+        """A home visit (JSON) is followed and seen like a real alarm of its worker: the worker,
+        and the office's responders and managers."""
+        return cls(office_id=uuid.UUID(visit["office_id"]), raised_by_id=uuid.UUID(visit["user_id"]),
+                   mode="real")
+
+    @classmethod
+    def of_record(cls, record: dict[str, Any]) -> "Target":
+        """From an event as the bus carries it: an alarm's, or a home visit's (`alarm` None)."""
+        if record["alarm"] is None:
+            return cls.of_visit(record["visit"])
+        return cls.of_snapshot(record["alarm"])
+
+    @classmethod
     def of_snapshot(cls, alarm: dict[str, Any]) -> "Target":
         """From the JSON alarm an event frame carries."""
         return cls(office_id=uuid.UUID(alarm["office_id"]),

@@ -83,8 +83,10 @@ async def read_alarm(alarm: CurrentAlarm, session: SessionDep, user: CurrentUser
 @router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmRead)
 async def acknowledge(alarm: CurrentAlarm, payload: AlarmAcknowledge, session: SessionDep,
                       user: CurrentUser) -> dict:
-    """"I'm coming". Repeating it is harmless."""
-    alarm = await service.acknowledge(session, alarm=alarm, user=user)
+    """"I'm coming", "I am calling the police" or "I am clearing the reception" (`role`; left
+    out: the role still missing). Counts as a delivery to the caller. Repeating it is harmless;
+    another role changes the caller's role."""
+    alarm = await service.acknowledge(session, alarm=alarm, user=user, role=payload.role)
     return await events.snapshot(session, alarm)
 
 

@@ -9,6 +9,7 @@ from app.validation import Bool, Float, Note, Reason
 Level = Literal["yellow", "red"]
 Mode = Literal["real", "drill", "test"]
 Status = Literal["active", "responding", "resolved", "cancelled"]
+Role = Literal["go", "police", "reception"]
 
 
 class Strict(BaseModel):
@@ -32,7 +33,11 @@ class AlarmCreate(Strict):
 
 
 class AlarmAcknowledge(Strict):
-    pass
+    role: Role | None = Field(None, description=(
+        "go: I'm coming; police: I am calling the police; reception: I am clearing the "
+        "reception. Left out: the role still missing, in that order, for a red alarm; go for "
+        "a yellow one. Sent again with another role: the role changes (an alarm.role_changed "
+        "event)."))
 
 
 class AlarmUpgrade(Strict):
@@ -62,6 +67,7 @@ class ResponderRead(BaseModel):
     full_name: str
     acknowledged_at: datetime
     channel: str
+    role: Role
 
 
 class DeliveryRead(BaseModel):
@@ -91,11 +97,18 @@ class AlarmRead(BaseModel):
         description="Every user the alarm reached, once per channel (websocket, sms, voice)."
     )
     delivered_to: int = Field(description="How many distinct users the alarm reached.")
+    role_counts: dict[Role, int] = Field(description="How many responders have each role.")
+    answer_summary: str | None = Field(description=(
+        "What the raiser may see at a glance, in Norwegian, e.g. \"2 kommer, politiet varslet\"; "
+        "null while nobody has answered."))
+    visit_id: uuid.UUID | None = Field(None, description=(
+        "The home visit whose timer raised this alarm (the worker missed a check-in)."))
 
 
 class EventRead(BaseModel):
     seq: int
-    alarm_id: uuid.UUID
+    alarm_id: uuid.UUID | None = Field(description="Null for a home visit's events.")
+    visit_id: uuid.UUID | None = Field(None, description="Set for a home visit's events.")
     type: str
     at: datetime
     actor: PersonRef | None

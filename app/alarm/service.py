@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alarm import events, policy
+from app.alarm import events, policy, roles
 from app.alarm.models import Alarm, AlarmDelivery, AlarmEvent, AlarmResponder
 from app.alarm.policy import Target, Viewer
 from app.alarm.schemas import AlarmCreate
@@ -49,9 +49,18 @@ async def raise_alarm(
     """Store a new alarm, its escalation deadline and its `alarm.raised` event. Returns the
     alarm and that event; a retry with the same id by the same user returns the stored alarm
     and no event, and writes nothing."""
-    user = principal.user
-    if not user.has_role("staff"):
+    if not principal.user.has_role("staff"):
         raise Forbidden("raising an alarm needs the staff role")
+    return await store_alarm(session, principal=principal, payload=payload)
+
+
+async def store_alarm(
+    session: AsyncSession, *, principal: Principal, payload: AlarmCreate,
+    visit_id: uuid.UUID | None = None,
+) -> tuple[Alarm, AlarmEvent | None]:
+    """`raise_alarm` without the role check, also for a home visit's timer (`visit_id`): the
+    worker's missed check-in raises for them whatever their roles are now."""
+    user = principal.user
     if user.office_id is None:
         raise Forbidden("the user belongs to no office")
     await events.lock_event_log(session)
@@ -89,6 +98,7 @@ async def raise_alarm(
         # A function test never escalates; anything else climbs if nobody answers in time.
         next_escalation_at=(None if payload.mode == "test"
                             else now + timedelta(seconds=office.ack_timeout_s)),
+        visit_id=visit_id,
     )
     session.add(alarm)
     if device is not None:
@@ -104,25 +114,47 @@ async def raise_alarm(
     return alarm, event
 
 
+# The delivery an acknowledgement stands for: an answer in an app means the app showed it.
+ACK_DELIVERY_CHANNEL = {"app": "websocket"}
+
+
 async def acknowledge(session: AsyncSession, *, alarm: Alarm, user: User,
-                      channel: str = "app") -> Alarm:
-    """Record that `user` is coming. Repeating it changes nothing."""
+                      channel: str = "app", role: str | None = None) -> Alarm:
+    """Record that `user` answers, with a role (go, police, reception; left out: the one still
+    missing), and that the alarm reached them (an `alarm.delivered` if none was recorded).
+    Repeating it changes nothing; repeating it with another role logs `alarm.role_changed`."""
     if not policy.may_acknowledge(Viewer.of(user), Target.of(alarm)):
         if alarm.raised_by_id == user.id:
             raise Forbidden("you raised this alarm")
         raise Forbidden("only the office's responders and managers acknowledge")
     await _lock_alarm(session, alarm)
     _require_open(alarm)
-    if await session.get(AlarmResponder, (alarm.id, user.id)) is not None:
+    answered = await session.get(AlarmResponder, (alarm.id, user.id))
+    if answered is not None:
+        if role is not None and role != answered.role:
+            previous, answered.role = answered.role, role
+            await events.log_event(session, alarm=alarm, type="alarm.role_changed", actor=user,
+                                   data={"user_id": str(user.id), "from": previous, "to": role,
+                                         "role": role})
         return alarm
+    if role is None:
+        taken = await session.scalars(
+            select(AlarmResponder.role).where(AlarmResponder.alarm_id == alarm.id))
+        role = roles.next_role(alarm.level, taken.all())
+    reached = await session.scalar(select(AlarmDelivery.user_id).where(
+        AlarmDelivery.alarm_id == alarm.id, AlarmDelivery.user_id == user.id).limit(1))
+    if reached is None:
+        await record_delivery(session, alarm=alarm, user=user,
+                              channel=ACK_DELIVERY_CHANNEL.get(channel, channel),
+                              data={"by": "acknowledgement"})
     now = utcnow()
     session.add(AlarmResponder(alarm_id=alarm.id, user_id=user.id, acknowledged_at=now,
-                               channel=channel))
+                               channel=channel, role=role))
     if alarm.status == "active":
         alarm.status = "responding"
         alarm.first_ack_at = now
     await events.log_event(session, alarm=alarm, type="alarm.acknowledged", actor=user,
-                           data={"user_id": str(user.id), "channel": channel})
+                           data={"user_id": str(user.id), "channel": channel, "role": role})
     return alarm
 
 
@@ -180,11 +212,11 @@ async def record_delivery(session: AsyncSession, *, alarm: Alarm, user: User, ch
 
 
 async def list_events(session: AsyncSession, *, alarm: Alarm) -> Sequence[AlarmEvent]:
-    return (
-        await session.scalars(
-            select(AlarmEvent).where(AlarmEvent.alarm_id == alarm.id).order_by(AlarmEvent.seq)
-        )
-    ).all()
+    """The alarm's timeline; for an alarm a home visit raised, with the visit's events."""
+    mine = AlarmEvent.alarm_id == alarm.id
+    if alarm.visit_id is not None:
+        mine = or_(mine, AlarmEvent.visit_id == alarm.visit_id)
+    return (await session.scalars(select(AlarmEvent).where(mine).order_by(AlarmEvent.seq))).all()
 
 
 def encode_cursor(alarm: Alarm) -> str:

@@ -17,6 +17,8 @@ class Office(Base):
     # Days after an alarm closes before its personal data is anonymised; None: the server's
     # default (TRYGG_RETENTION_DAYS).
     retention_days: Mapped[int | None]
+    # Home visits: how long after a missed check-in the office is alarmed.
+    visit_grace_s: Mapped[int] = mapped_column(default=120)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

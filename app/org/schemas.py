@@ -15,6 +15,8 @@ class OfficeCreate(BaseModel):
     ack_timeout_s: Int = Field(30, ge=5, le=3600)
     min_responders_online: Int = Field(2, ge=0, le=1000)
     retention_days: Int | None = Field(None, ge=30, le=3650, description=RETENTION)
+    visit_grace_s: Int = Field(120, ge=30, le=3600, description=(
+        "Home visits: seconds from a missed check-in (the worker is warned) to the alarm."))
 
 
 class OfficeUpdate(BaseModel):
@@ -24,6 +26,7 @@ class OfficeUpdate(BaseModel):
     ack_timeout_s: Int = may_omit(ge=5, le=3600)
     min_responders_online: Int = may_omit(ge=0, le=1000)
     retention_days: Int | None = Field(None, ge=30, le=3650, description=RETENTION)
+    visit_grace_s: Int = may_omit(ge=30, le=3600)
 
 
 class OfficeRead(BaseModel):
@@ -34,6 +37,7 @@ class OfficeRead(BaseModel):
     ack_timeout_s: int
     min_responders_online: int
     retention_days: int | None = Field(description=RETENTION)
+    visit_grace_s: int
 
 
 class RoomCreate(BaseModel):

@@ -9,8 +9,11 @@ def encode(frame: dict[str, Any]) -> str:
 
 
 def event_frame(record: dict[str, Any]) -> str:
-    return encode({"type": "event", "seq": record["seq"], "event": record["event"],
-                   "alarm": record["alarm"]})
+    frame = {"type": "event", "seq": record["seq"], "event": record["event"],
+             "alarm": record["alarm"]}
+    if "visit" in record:  # a home visit's event: "alarm" is null
+        frame["visit"] = record["visit"]
+    return encode(frame)
 
 
 def readiness_frame(office_id: str, online: int, minimum: int) -> str:

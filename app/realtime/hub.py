@@ -200,8 +200,9 @@ class Hub:
         """Send one committed event to every connection that follows its alarm: encoded and
         serialised once, written straight to each socket that is not behind."""
         alarm = record["alarm"]
-        self.open_alarms.apply(alarm)
-        target = Target.of_snapshot(alarm)
+        if alarm is not None:  # None: a home visit's event
+            self.open_alarms.apply(alarm)
+        target = Target.of_record(record)
         seq, text = record["seq"], frames.event_frame(record)
         self.recent.add(seq, target, text)
         who = policy.audience(target)

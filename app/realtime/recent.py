@@ -31,7 +31,7 @@ class RecentEvents:
         self.floor = rows[0].seq - 1 if len(rows) == self.size else 0
         for row in rows:
             record = bus_record(row)
-            self._events.append((row.seq, Target.of_snapshot(record["alarm"]),
+            self._events.append((row.seq, Target.of_record(record),
                                  frames.event_frame(record)))
 
     def add(self, seq: int, target: Target, text: str) -> None:

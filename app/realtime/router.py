@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.routing import WebSocketRoute
 
 from app.alarm import policy
@@ -28,6 +28,7 @@ from app.realtime.connection import (
     Connection,
 )
 from app.realtime.hub import Hub
+from app.visit.models import Visit
 
 log = logging.getLogger(__name__)
 
@@ -215,13 +216,17 @@ async def _replay(conn: Connection, after: int) -> None:
             await conn.ws.send_text(text)
             conn.sent_seq = max(conn.sent_seq, seq)
         return
-    visible = policy.follows_clause(conn.viewer, office=AlarmEvent.office_id)
+    # A home visit's events are followed like a real alarm of its worker.
+    visible = policy.follows_clause(conn.viewer, office=AlarmEvent.office_id,
+                                    raiser=func.coalesce(Alarm.raised_by_id, Visit.user_id),
+                                    mode=func.coalesce(Alarm.mode, "real"))
     cursor = after
     while True:
         async with conn.ws.app.state.sessionmaker() as session:
             rows = (await session.scalars(
                 select(AlarmEvent)
-                .join(Alarm, Alarm.id == AlarmEvent.alarm_id)
+                .outerjoin(Alarm, Alarm.id == AlarmEvent.alarm_id)
+                .outerjoin(Visit, Visit.id == AlarmEvent.visit_id)
                 .where(AlarmEvent.seq > cursor, visible)
                 .order_by(AlarmEvent.seq)
                 .limit(REPLAY_PAGE)

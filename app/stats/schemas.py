@@ -24,11 +24,21 @@ class AckTime(BaseModel):
     p90_s: float | None = Field(description="90th percentile (nearest rank), seconds.")
 
 
+class VisitFigures(BaseModel):
+    office_id: uuid.UUID
+    office_name: str
+    visits: int = Field(description="Home visits started in the period.")
+    overdue: int = Field(description="Of those, how many raised an alarm (no check-in in time).")
+    false_overdue: int = Field(description="Of the overdue ones, how many alarms were cancelled "
+                                           "(a false alarm) rather than resolved.")
+
+
 class Stats(BaseModel):
     since: datetime
     until: datetime
     months: list[MonthCount]
     ack_times: list[AckTime]
+    visits: list[VisitFigures]
 
 
 class ReadinessDevice(BaseModel):

@@ -21,6 +21,7 @@ from app.db import utcnow
 from app.errors import Forbidden
 from app.org.models import Office, Room
 from app.push import service as push_service
+from app.stats import visits as visit_figures
 from app.stats.models import DEFAULT_TEST_INTERVAL_DAYS, ReadinessPolicy
 
 
@@ -40,7 +41,7 @@ def percentile(values: list[float], q: float) -> float | None:
 async def alarm_stats(session: AsyncSession, *, user: User, office_id: uuid.UUID | None,
                       since: datetime | None, until: datetime | None) -> dict[str, Any]:
     """Alarms per month by level and time to first acknowledgement per office; real alarms
-    and drills apart, function tests left out."""
+    and drills apart, function tests left out; home visits per office."""
     if not user.has_role("admin"):
         if not user.has_role("manager", "safety_rep"):
             raise Forbidden("statistics are for managers, safety representatives and admins")
@@ -75,6 +76,8 @@ async def alarm_stats(session: AsyncSession, *, user: User, office_id: uuid.UUID
             "p90_s": (round(p, 1) if (p := percentile(acks[(oid, name, mode)], 0.9)) is not None
                       else None),
         } for (oid, name, mode), n in sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][2]))],
+        "visits": await visit_figures.visit_stats(session, office_id=office_id, since=since,
+                                                  until=until),
     }
 
 
@@ -137,7 +140,8 @@ async def readiness(session: AsyncSession, *, office: Office, hub: Any,
 
 
 CSV_COLUMNS = ("id", "raised_at", "office", "level", "mode", "status", "silent", "room",
-               "raised_by", "first_ack_s", "responders", "closed_at", "close_reason")
+               "raised_by", "first_ack_s", "responders", "closed_at", "close_reason",
+               *visit_figures.VISIT_COLUMNS)
 
 
 def _cell(value: Any) -> str:
@@ -151,6 +155,9 @@ async def export_csv(session: AsyncSession, alarms: Iterable[Alarm]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     offices: dict[uuid.UUID, str] = {}
+    alarms = list(alarms)
+    visits = await visit_figures.visit_cells(session, alarms)
+    no_visit = [""] * len(visit_figures.VISIT_COLUMNS)
     for alarm in alarms:
         if alarm.office_id not in offices:
             offices[alarm.office_id] = (await session.get(Office, alarm.office_id)).name
@@ -167,5 +174,5 @@ async def export_csv(session: AsyncSession, alarms: Iterable[Alarm]) -> str:
             alarm.mode, alarm.status, "yes" if alarm.silent else "no", room.name if room else "",
             raiser.full_name, f"{first_ack:.1f}" if first_ack is not None else "",
             "; ".join(names), alarm.closed_at.isoformat() if alarm.closed_at else "",
-            alarm.close_reason)])
+            alarm.close_reason, *visits.get(alarm.visit_id, no_visit))])
     return out.getvalue()

@@ -45,7 +45,8 @@ async def test_listener_resumes_after_server_sigkill_with_no_gap_and_no_duplicat
     got = [f["seq"] for f in heard.events()]
     assert sorted(got) == expected
     assert len(got) == len(set(got))
-    assert heard.event_types(first["id"]) == ["alarm.raised", "alarm.acknowledged", "alarm.resolved"]
+    assert heard.event_types(first["id"]) == ["alarm.raised", "alarm.delivered",
+                                              "alarm.acknowledged", "alarm.resolved"]
     assert heard.event_types(second["id"]) == ["alarm.raised", "alarm.upgraded"]
     assert len(heard.new_alarms(second["id"])) == 1
 
@@ -67,9 +68,10 @@ async def test_restarted_client_resumes_after_the_seq_kept_on_disk(site, enroll,
                        headers=site["responder2"].headers)
 
         again, heard_again = await start_client(config, home, consumer="desk")
-        await eventually(lambda: len(heard_again.events(alarm["id"])) >= 2)
+        await eventually(lambda: len(heard_again.events(alarm["id"])) >= 3)
         await asyncio.sleep(1)
-        assert heard_again.event_types(alarm["id"]) == ["alarm.upgraded", "alarm.acknowledged"]
+        assert heard_again.event_types(alarm["id"]) == ["alarm.upgraded", "alarm.delivered",
+                                                        "alarm.acknowledged"]
         shown = heard_again.changes[-1].alarm
         assert shown["level"] == "red" and shown["status"] == "responding"
         await api.post(f"/alarms/{alarm['id']}/resolve", json={}, headers=site["staff"].headers)

@@ -78,10 +78,11 @@
       body.replaceChildren(...alarms.map((a) => h("tr", {class: `row-${a.level}`, "data-alarm-id": a.id},
         h("td", {}, levelCell(a), a.mode === "drill" ? " " + t("drill_banner") : ""),
         h("td", {text: statusText(a)}),
-        h("td", {text: a.room ? a.room.name : (a.location_note || "–")}),
+        h("td", {text: (a.visit_id ? t("v_title") + ": " : "") + (a.room ? a.room.name : (a.location_note || "–"))}),
         h("td", {text: a.raised_by.full_name}),
         h("td", {class: "age", "data-raised": a.raised_at, text: fmtDuration((Date.now() - Date.parse(a.raised_at)) / 1000)}),
         h("td", {class: "coming", text: a.responders.length ? a.responders.map((r) => r.full_name).join(", ") : t("nobody_yet")}),
+        h("td", {class: "roles-summary", text: a.responders.length ? TryggRoles.summary(a) : "–"}),
         h("td", {}, h("a", {href: `/console/alarms/${a.id}`, text: t("open_timeline")})))));
       $("#board").hidden = alarms.length === 0;
       $("#board-empty").hidden = alarms.length > 0;
@@ -91,6 +92,7 @@
       // A function test goes back to its sender only; it is not an alarm to attend to.
       alarms = [...active.items, ...responding.items].filter((a) => a.mode !== "test").sort((x, y) => Date.parse(y.raised_at) - Date.parse(x.raised_at));
       render();
+      await TryggConsoleVisits.board(call);
     };
     live(() => refresh().catch(() => {}), (f) => {
       const low = f.responders_online < f.min_responders_online;
@@ -150,27 +152,40 @@
     const parts = [];
     if (ev.type.startsWith("sms.") || ev.type.startsWith("voice.")) parts.push(ev.type);
     if (d.channel) parts.push(t("channel") + ": " + d.channel);
+    if (d.role && ev.type !== "alarm.acknowledged") parts.push(t("role_" + d.role + "_does"));
+    if (ev.type.startsWith("visit.")) parts.push(TryggConsoleVisits.eventDetail(ev));
     if (d.tier !== undefined) parts.push(t("tier") + " " + d.tier + (d.reason ? " (" + d.reason + ")" : ""));
-    if (d.from && d.to) parts.push(t("level_" + d.from + "_short") + " → " + t("level_" + d.to + "_short"));
+    if (d.from && d.to && ev.type === "alarm.upgraded") parts.push(t("level_" + d.from + "_short") + " → " + t("level_" + d.to + "_short"));
     if (d.reason && d.tier === undefined) parts.push(d.reason);
     if (d.summary) parts.push(d.summary);
     if (d.status) parts.push(d.status);
     return parts.join(" · ");
   }
 
+  // "Svarte: ringer politiet": an answer says what the responder does.
+  function eventLabel(ev) {
+    if (ev.type === "alarm.acknowledged" && ev.data && ev.data.role) return t("ev_ack_role", {what: t("role_" + ev.data.role + "_does")});
+    return t("ev_" + ev.type) === "ev_" + ev.type ? ev.type : t("ev_" + ev.type);
+  }
+
+  // A home visit's events come before its alarm: "−4 s".
+  const offset = (seconds) => (seconds < 0 ? "−" : "+") + fmtDuration(Math.abs(seconds));
+
   async function alarmPage() {
     const id = main.dataset.alarmId;
     let alarm;
     const load = async () => {
       alarm = await call("GET", `/alarms/${id}`);
+      const visit = await TryggConsoleVisits.visitOf(call, alarm);
       $("#alarm-h").textContent = `${t("level_" + alarm.level)} – ${fmtDateTime(alarm.raised_at)}`;
       const ack = firstAck(alarm);
       const rows = [
-        [t("col_status"), statusText(alarm)], [t("room"), alarm.room ? alarm.room.name : (alarm.location_note || "–")],
+        [t("col_status"), statusText(alarm)], [alarm.visit_id ? t("visit_place") : t("room"), alarm.room ? alarm.room.name : (alarm.location_note || "–")],
         [t("raised_by"), alarm.raised_by.full_name], [t("col_raised_at"), fmtDateTime(alarm.raised_at)],
         [t("delivered_to"), String(alarm.delivered_to)],
         [t("time_to_first_ack"), ack === null ? t("not_acknowledged") : fmtDuration(ack)],
-        [t("coming"), alarm.responders.map((r) => r.full_name).join(", ") || "–"],
+        [t("coming"), alarm.responders.map((r) => r.full_name + " – " + t("role_" + TryggRoles.roleOf(r) + "_does")).join(", ") || "–"],
+        ...TryggConsoleVisits.summaryRows(visit),
         [t("closed_at"), alarm.closed_at ? fmtDateTime(alarm.closed_at) : "–"],
         [t("close_reason"), alarm.close_reason || "–"],
       ];
@@ -187,8 +202,8 @@
         h("h4", {text: minute}),
         h("ul", {}, evs.map((ev) => h("li", {class: "ev ev-" + ev.type.replace(/\./g, "-")},
           h("time", {datetime: ev.at, text: fmtTime(ev.at)}), " ",
-          h("span", {class: "offset", text: "+" + fmtDuration((Date.parse(ev.at) - raised) / 1000)}), " ",
-          h("strong", {text: t("ev_" + ev.type) === "ev_" + ev.type ? ev.type : t("ev_" + ev.type)}),
+          h("span", {class: "offset", text: offset((Date.parse(ev.at) - raised) / 1000)}), " ",
+          h("strong", {text: eventLabel(ev)}),
           ev.actor ? " – " + ev.actor.full_name : "", eventDetail(ev) ? " – " + eventDetail(ev) : ""))))));
       const followable = !["active", "responding"].includes(alarm.status) && alarm.mode === "real";
       $("#incident-na").hidden = followable;
@@ -291,7 +306,7 @@
         await renderFollowUpFrom();
       } catch (err) { say("task-msg", errorText(err), true); }
     });
-    live((f) => { if (!f || f.alarm.id === id) load().catch(() => {}); });
+    live((f) => { if (!f || (f.alarm && f.alarm.id === id) || (f.visit && f.visit.alarm_id === id)) load().catch(() => {}); });
     await load();
   }
 
@@ -337,6 +352,7 @@
       if ($("#s-since").value) q.set("since", new Date($("#s-since").value + "T00:00").toISOString());
       if ($("#s-until").value) { const d = new Date($("#s-until").value + "T00:00"); d.setDate(d.getDate() + 1); q.set("until", d.toISOString()); }
       const data = await call("GET", "/stats?" + q);
+      TryggConsoleVisits.stats(data);
       const levels = [{key: "yellow", label: t("level_yellow_short"), cls: "b-yellow"}, {key: "red", label: t("level_red_short"), cls: "b-red"}];
       for (const mode of ["real", "drill"]) {
         const rows = data.months.filter((m) => m.mode === mode).map((m) => ({label: m.month, values: m}));

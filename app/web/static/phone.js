@@ -185,10 +185,7 @@
     $("#false-alarm").hidden = true;
   });
 
-  function comingList(alarm) {
-    const names = (alarm.responders || []).map((r) => r.full_name);
-    return names.length ? t("coming") + ": " + names.join(", ") : t("nobody_yet");
-  }
+  const Roles = TryggRoles;
 
   function renderMine() {
     const a = S.mine;
@@ -205,11 +202,12 @@
     $("#call-112").hidden = !(a.escalated && a.status === "active");
     const lines = [];
     if (a.status === "sending") lines.push(h("p", {class: "sending", text: a.silent ? "…" : t("m_sending")}));
-    else if (a.silent) lines.push(h("p", {text: t("m_silent_sent") + " " + comingList(a)}));
+    else if (a.silent) lines.push(h("p", {id: "mine-summary", text: t("m_silent_sent") + " " + Roles.summary(a)}));
     else {
       lines.push(h("p", {class: "big", text: t("level_" + a.level)}));
       lines.push(h("p", {text: t("m_stored") + " " + t("m_delivered", {n: a.delivered_to})}));
-      lines.push(h("p", {class: "coming", id: "mine-coming", text: comingList(a)}));
+      lines.push(h("p", {class: "summary-line", id: "mine-summary", text: Roles.summary(a)}));
+      lines.push(Roles.list(a, {id: "mine-coming"}));
     }
     if (a.status === "cancelled" || a.status === "resolved") {
       lines.push(h("p", {class: "state", text: t("status_" + a.status)}));
@@ -268,16 +266,24 @@
     renderIncoming();
   }
 
-  async function acknowledge(id, button) {
-    button.disabled = true;
+  async function acknowledge(id, button, role) {
+    const group = button.parentNode;
+    for (const b of group.querySelectorAll("button")) b.disabled = true;
     try {
-      const alarm = await api("POST", `/alarms/${id}/acknowledge`, {token: S.device.token, body: {}});
+      const alarm = await api("POST", `/alarms/${id}/acknowledge`, {token: S.device.token, body: {role}});
       onAlarm(alarm);
     } catch (err) {
-      button.disabled = false;
-      button.after(h("p", {class: "error", role: "alert", text: errorText(err)}));
+      for (const b of group.querySelectorAll("button")) b.disabled = false;
+      group.after(h("p", {class: "error", role: "alert", text: errorText(err)}));
     }
   }
+
+  // The three answers, the role still missing first and largest.
+  const roleButtons = (id, a) => h("div", {class: "roles", role: "group", "aria-label": t("who_does_what")},
+    Roles.buttonOrder(a).map((role, i) => h("button", {type: "button", class: `ack role-${role}` + (i === 0 ? " first" : ""),
+      "data-role": role, text: t("role_" + role + "_btn"), onclick: (ev) => acknowledge(id, ev.currentTarget, role)})));
+  const mapLink = (p) => h("a", {class: "map", target: "_blank", rel: "noopener noreferrer", text: t("m_map"),
+    href: `https://www.openstreetmap.org/?mlat=${p.lat}&mlon=${p.lon}#map=17/${p.lat}/${p.lon}`});
 
   function renderIncoming() {
     const list = $("#alarm-list");
@@ -286,20 +292,20 @@
       if (S.dismissed.has(id)) continue;
       const a = entry.alarm;
       const open = ["active", "responding"].includes(a.status);
-      const mineComing = (a.responders || []).some((r) => r.user_id === S.me.id);
+      const mineComing = Roles.mine(a, S.me.id);
       const where = a.room ? a.room.name : (a.location_note || t("no_room"));
       const card = h("li", {class: `card level-${a.level} status-${a.status}`, "data-alarm-id": id},
         a.mode === "drill" ? h("p", {class: "drill", text: t("drill_banner")}) : null,
         h("p", {class: "big", text: t("level_" + a.level)}),
         entry.upgraded ? h("p", {class: "badge", text: t("m_upgraded")}) : null,
-        h("p", {}, t("room") + ": ", h("strong", {text: where})),
+        h("p", {}, (a.visit_id ? t("v_title") : t("room")) + ": ", h("strong", {text: where})),
         h("p", {text: t("raised_by") + ": " + a.raised_by.full_name + " · " + fmtTime(a.raised_at)}),
-        a.position ? h("p", {text: `${t("m_position")}: ${a.position.lat.toFixed(5)}, ${a.position.lon.toFixed(5)}`}) : null,
-        h("p", {class: "coming", text: comingList(a)}),
+        a.position ? h("p", {text: `${t("m_position")}: ${a.position.lat.toFixed(5)}, ${a.position.lon.toFixed(5)} `}, mapLink(a.position)) : null,
+        Roles.list(a),
         a.status === "cancelled" ? h("p", {class: "state cancelled", role: "alert", text: t("m_cancelled_check")}) : null,
         a.status === "resolved" ? h("p", {class: "state", text: t("m_resolved")}) : null,
-        open && !mineComing ? h("button", {type: "button", class: "ack", onclick: (ev) => acknowledge(id, ev.currentTarget), text: t("m_im_coming")}) : null,
-        open && mineComing ? h("p", {class: "you-coming", text: t("m_you_are_coming")}) : null,
+        open && !mineComing ? roleButtons(id, a) : null,
+        open && mineComing ? h("p", {class: "you-coming", text: t("role_" + Roles.roleOf(mineComing) + "_you")}) : null,
         !open ? h("button", {type: "button", class: "secondary", text: t("m_dismiss"), onclick: () => { S.dismissed.add(id); renderIncoming(); }}) : null,
       );
       cards.push(card);
@@ -307,6 +313,9 @@
     list.replaceChildren(...cards);
     show("no-alarms", cards.length === 0);
   }
+
+  // The home visit (visit.js) follows the same login and socket.
+  const visitHook = (kind, frame) => typeof TryggVisit !== "undefined" && TryggVisit[kind](frame);
 
   function start() {
     show("login", false);
@@ -318,10 +327,12 @@
     show("incoming", hasRole("responder", "manager"));
     renderIncoming();
     TryggPush.start(S.device, S.me);
+    if (hasRole("staff")) visitHook("start", {device: S.device, me: S.me});
     S.socket = new Socket(S.device.token, {
       state: setProtected,
-      hello: (f) => { for (const a of f.open_alarms) onAlarm(a); },
-      event: (f) => onAlarm(f.alarm, f.event.type),
+      hello: (f) => { for (const a of f.open_alarms) onAlarm(a); visitHook("hello", f); },
+      // A home visit's event carries the visit and no alarm.
+      event: (f) => { if (f.alarm) onAlarm(f.alarm, f.event.type); if (f.visit) visitHook("event", f); },
       readiness: (f) => {
         const low = f.responders_online < f.min_responders_online;
         $("#readiness").hidden = !low;

@@ -5,6 +5,7 @@ importScripts("/static/web/kv.js");
 
 const CACHE = "trygg-m-v2";
 const SHELL = ["/m/", "/m/manifest.webmanifest", "/static/web/app.css", "/static/web/common.js",
+               "/static/web/roles.js", "/static/web/visit.js",
                "/static/web/phone.js", "/static/web/push.js", "/static/web/kv.js",
                "/static/web/icon-192.png", "/static/web/icon-512.png"];
 const ICONS = {red: "/static/web/alarm-red.png", yellow: "/static/web/alarm-yellow.png",

@@ -1,6 +1,9 @@
 """The window an incoming alarm opens: on top of everything, in the level's colour, one card
-per alarm, following each alarm live, with a repeating sound until answered or muted."""
+per alarm, following each alarm live, with a repeating sound until answered or muted. Each card
+offers the three answers (go, police, reception), the one still missing first, and lists who
+does what; an alarm from a home visit shows the place and a map link."""
 
+import html
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +20,21 @@ from PySide6.QtWidgets import (
 )
 
 from trygg_desktop.i18n import Texts
+from trygg_desktop.roles import ROLES, role_of, role_order
 from trygg_desktop.sound import AlarmSound
 from trygg_desktop.status import LEVEL_COLOURS
 
 OPEN = ("active", "responding")
+
+
+def map_url(position: dict[str, Any]) -> str:
+    """An OpenStreetMap link to the position; nothing is fetched until someone opens it."""
+    lat, lon = float(position["lat"]), float(position["lon"])
+    return f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=17/{lat:.6f}/{lon:.6f}"
+
+
+def is_visit_alarm(alarm: dict[str, Any]) -> bool:
+    return bool(alarm.get("visit_id") or alarm.get("visit"))
 
 
 def _local_time(stamp: str) -> str:
@@ -31,7 +45,7 @@ def _local_time(stamp: str) -> str:
 
 
 class AlarmCard(QFrame):
-    coming_clicked = Signal(str)
+    coming_clicked = Signal(str, str)  # alarm id, role
     dismissed = Signal(str)
 
     def __init__(self, alarm: dict[str, Any], tr: Texts, my_id: str) -> None:
@@ -55,22 +69,33 @@ class AlarmCard(QFrame):
         state_font.setPointSize(13)
         state_font.setBold(True)
         self.state.setFont(state_font)
+        self.map_link = QLabel(openExternalLinks=True)
+        self.map_link.setTextFormat(Qt.TextFormat.RichText)
+        self.map_link.setFont(details_font)
+        self.map_link.hide()
         self.coming_line = QLabel(wordWrap=True)
-        self.coming = QPushButton(tr("im_coming"))
-        self.coming.setObjectName("coming")
-        self.coming.setMinimumHeight(64)
-        button_font = QFont(self.font())
-        button_font.setPointSize(20)
-        button_font.setBold(True)
-        self.coming.setFont(button_font)
-        self.coming.clicked.connect(self._coming)
+        self.coming_line.setFont(details_font)
+        self.role_buttons: dict[str, QPushButton] = {}
+        for role in ROLES:
+            button = QPushButton(tr(f"role_{role}"))
+            button.setObjectName("role")
+            button.setProperty("role", role)
+            button.clicked.connect(lambda _checked=False, role=role: self._answer(role))
+            self.role_buttons[role] = button
+        self.coming = self.role_buttons["go"]
+        self.you_line = QLabel(wordWrap=True)
+        self.you_line.setFont(state_font)
+        self.you_line.hide()
+        self.roles = QVBoxLayout()
         self.dismiss = QPushButton(tr("dismiss"))
         self.dismiss.clicked.connect(lambda: self.dismissed.emit(self.alarm_id))
         self.dismiss.hide()
         layout = QVBoxLayout(self)
-        for widget in (self.title, self.details, self.state, self.coming_line, self.coming,
-                       self.dismiss):
+        for widget in (self.title, self.details, self.map_link, self.state, self.coming_line):
             layout.addWidget(widget)
+        layout.addLayout(self.roles)
+        layout.addWidget(self.you_line)
+        layout.addWidget(self.dismiss)
         self.update_alarm(alarm, None)
 
     @property
@@ -81,6 +106,11 @@ class AlarmCard(QFrame):
     def needs_sound(self) -> bool:
         return self.open and not self.answered
 
+    @property
+    def role_order(self) -> list[str]:
+        """The role buttons as they stand in the card, top first."""
+        return [self.roles.itemAt(i).widget().property("role") for i in range(self.roles.count())]
+
     def update_alarm(self, alarm: dict[str, Any], event: dict | None) -> None:
         tr = self.tr_
         self.alarm = alarm
@@ -89,43 +119,83 @@ class AlarmCard(QFrame):
         self.setStyleSheet(f"AlarmCard {{ background: {background}; border-radius: 8px; "
                            f"border: 2px solid {foreground}; }} "
                            f"QLabel {{ color: {foreground}; }} "
-                           "QPushButton#coming { background: #ffffff; color: #000000; "
-                           "border: 3px solid #000000; border-radius: 8px; }")
+                           "QPushButton#role { background: #e8e8e8; color: #000000; "
+                           "border: 2px solid #000000; border-radius: 8px; } "
+                           "QPushButton#role[first=true] { background: #ffffff; "
+                           "border: 4px solid #000000; }")
         prefix = {"drill": tr("drill") + ": ", "test": tr("test") + ": "}.get(alarm.get("mode"), "")
         self.title.setText(prefix + tr(level))
-        room = (alarm.get("room") or {}).get("name")
-        lines = [tr("room", room=room) if room else tr("no_room")]
-        if alarm.get("location_note"):
-            lines.append(alarm["location_note"])
-        lines.append(tr("raised_by", name=(alarm.get("raised_by") or {}).get("full_name", "?")))
-        lines.append(tr("time", time=_local_time(alarm.get("raised_at", ""))))
-        self.details.setText("\n".join(lines))
+        self.details.setText("\n".join(self._where(alarm)))
+        position = alarm.get("position")
+        self.map_href = map_url(position) if position and "lat" in position else None
+        if self.map_href:
+            self.map_link.setText(f'<a href="{html.escape(self.map_href)}" '
+                                  f'style="color: {foreground}">{html.escape(tr("map_link"))}</a>')
+            self.map_link.setToolTip(self.map_href)
+        self.map_link.setVisible(self.map_href is not None)
         status = alarm.get("status", "active")
         state = tr(f"status_{status}")
         if event is not None and event.get("type") == "alarm.upgraded":
             state = tr("upgraded") + " · " + state
         self.state.setText(state)
         responders = alarm.get("responders") or []
-        names = [r["full_name"] for r in responders]
-        self.coming_line.setText(tr("coming", names=", ".join(names)) if names
-                                 else tr("nobody_coming"))
-        if any(str(r["user_id"]) == self.my_id for r in responders):
-            self._mark_answered()
-        self.coming.setVisible(self.open)
+        self.coming_line.setText("\n".join(
+            tr("does", name=r["full_name"], what=tr(f"does_{role_of(r)}")) for r in responders)
+            if responders else tr("nobody_coming"))
+        mine = next((r for r in responders if str(r["user_id"]) == self.my_id), None)
+        if mine is not None:
+            self._mark_answered(role_of(mine))
+        self._arrange_roles()
         self.dismiss.setVisible(not self.open)
 
-    def _coming(self) -> None:
-        self._mark_answered()
-        self.coming_clicked.emit(self.alarm_id)
+    def _where(self, alarm: dict[str, Any]) -> list[str]:
+        tr = self.tr_
+        room = (alarm.get("room") or {}).get("name")
+        lines = []
+        if is_visit_alarm(alarm):
+            lines.append(tr("visit_alarm"))
+            if alarm.get("location_note"):
+                lines.append(tr("place", place=alarm["location_note"]))
+        else:
+            lines.append(tr("room", room=room) if room else tr("no_room"))
+            if alarm.get("location_note"):
+                lines.append(alarm["location_note"])
+        lines.append(tr("raised_by", name=(alarm.get("raised_by") or {}).get("full_name", "?")))
+        lines.append(tr("time", time=_local_time(alarm.get("raised_at", ""))))
+        return lines
 
-    def _mark_answered(self) -> None:
+    def _arrange_roles(self) -> None:
+        """Lay the answers out in today's order, the first one largest; none once answered."""
+        while self.roles.count():
+            self.roles.takeAt(0)
+        for index, role in enumerate(role_order(self.alarm)):
+            button = self.role_buttons[role]
+            first = index == 0
+            button.setProperty("first", first)
+            button.setMinimumHeight(72 if first else 52)
+            font = QFont(self.font())
+            font.setPointSize(20 if first else 15)
+            font.setBold(True)
+            button.setFont(font)
+            button.style().unpolish(button)
+            button.style().polish(button)
+            button.setVisible(self.open and not self.answered)
+            button.setEnabled(not self.answered)
+            self.roles.addWidget(button)
+
+    def _answer(self, role: str) -> None:
+        self._mark_answered(role)
+        self._arrange_roles()
+        self.coming_clicked.emit(self.alarm_id, role)
+
+    def _mark_answered(self, role: str) -> None:
         self.answered = True
-        self.coming.setEnabled(False)
-        self.coming.setText(self.tr_("you_are_coming"))
+        self.you_line.setText(self.tr_(f"you_{role}"))
+        self.you_line.setVisible(True)
 
 
 class AlarmWindow(QWidget):
-    coming_clicked = Signal(str)
+    coming_clicked = Signal(str, str)  # alarm id, role
     shown = Signal(str)  # an alarm was put on screen for the first time
 
     def __init__(self, tr: Texts, my_id: str) -> None:
@@ -133,7 +203,7 @@ class AlarmWindow(QWidget):
         self.tr_ = tr
         self.my_id = my_id
         self.setWindowTitle(tr("alarms_title"))
-        self.setMinimumSize(460, 360)
+        self.setMinimumSize(460, 520)  # room for one card's three answers
         self.cards: dict[str, AlarmCard] = {}
         self.sound = AlarmSound(self)
         self.muted = False
@@ -195,9 +265,9 @@ class AlarmWindow(QWidget):
         self.raise_()
         self.activateWindow()
 
-    def _coming(self, alarm_id: str) -> None:
+    def _coming(self, alarm_id: str, role: str) -> None:
         self._sound()
-        self.coming_clicked.emit(alarm_id)
+        self.coming_clicked.emit(alarm_id, role)
 
     def _mute(self) -> None:
         self.muted = True

@@ -68,8 +68,10 @@ class ClientBridge(QObject):
     def mark_shown(self, alarm_id: str) -> None:
         self.client.mark_shown(alarm_id)
 
-    def acknowledge(self, alarm_id: str) -> None:
-        self._submit(alarm_id, lambda: self.client.acknowledge(alarm_id))
+    def acknowledge(self, alarm_id: str, role: str = "go") -> None:
+        """Answer with a role ("go", "police", "reception"); repeating it is harmless."""
+        self._submit(alarm_id, lambda: self.client.api.request(
+            "POST", f"/alarms/{alarm_id}/acknowledge", {"role": role}))
 
     def cancel(self, alarm_id: str, reason: str) -> None:
         async def cancel_when_stored() -> Any:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 from trygg_client import RaiseState, RaiseStatus
 
 from trygg_desktop.i18n import Texts
+from trygg_desktop.roles import summary as role_summary
 from trygg_desktop.status import LEVEL_COLOURS, StatusLook
 
 HOLD_FOR_RED_MS = 2000
@@ -140,6 +141,7 @@ class FloatingButton(QWidget):
         else:
             text = tr("raise_stored") + " · " + tr("raise_reached", count=status.delivered_to)
             if status.coming:
+                text += " · " + role_summary(status.alarm or {}, tr)
                 text += " · " + tr("coming", names=", ".join(status.coming))
         self.raise_line.setText(text)
 

@@ -79,8 +79,10 @@ class Api:
     async def alarm(self, alarm_id: str) -> dict:
         return await self._json("GET", f"/alarms/{alarm_id}")
 
-    async def acknowledge(self, alarm_id: str) -> dict:
-        return await self._json("POST", f"/alarms/{alarm_id}/acknowledge", {})
+    async def acknowledge(self, alarm_id: str, role: str | None = None) -> dict:
+        """Answer an alarm; `role` go, police or reception (None: the one still missing)."""
+        body = {"role": role} if role else {}
+        return await self._json("POST", f"/alarms/{alarm_id}/acknowledge", body)
 
     async def upgrade(self, alarm_id: str) -> dict:
         return await self._json("POST", f"/alarms/{alarm_id}/upgrade", {"level": "red"})
@@ -91,3 +93,25 @@ class Api:
     async def resolve(self, alarm_id: str, summary: str | None = None) -> dict:
         body = {"summary": summary} if summary else {}
         return await self._json("POST", f"/alarms/{alarm_id}/resolve", body)
+
+    # Home visits
+
+    async def start_visit(self, body: dict) -> tuple[int, dict]:
+        """POST /visits; 201 when stored now, 200 when the same id was stored before."""
+        response = await self.request("POST", "/visits", body)
+        return response.status_code, response.json()
+
+    async def visits(self, status: str | None = None) -> list[dict]:
+        path = f"/visits?status={status}" if status else "/visits"
+        return (await self._json("GET", path))["items"]
+
+    async def check_in(self, visit_id: str, position: dict | None = None) -> dict:
+        body = {"position": position} if position else {}
+        return await self._json("POST", f"/visits/{visit_id}/check-in", body)
+
+    async def extend_visit(self, visit_id: str, expected_end: str) -> dict:
+        return await self._json("POST", f"/visits/{visit_id}/extend",
+                                {"expected_end": expected_end})
+
+    async def end_visit(self, visit_id: str) -> dict:
+        return await self._json("POST", f"/visits/{visit_id}/end", {})

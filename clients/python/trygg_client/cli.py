@@ -1,9 +1,11 @@
-"""The `trygg-client` command: log in, raise, acknowledge and listen, for scripts and tests."""
+"""The `trygg-client` command: log in, raise, acknowledge, listen and home visits, for scripts
+and tests."""
 
 import asyncio
 import json
 import logging
 import sys
+import uuid
 from typing import Annotated
 
 import httpx
@@ -15,8 +17,11 @@ from trygg_client.client import TryggClient
 from trygg_client.config import ClientConfig, client_home
 from trygg_client.connection import Protection, Readiness
 from trygg_client.outbox import RaiseState, RaiseStatus
+from trygg_client.visits import current_visit_id, end_time
 
 app = typer.Typer(help="Trygg panic alarm client.", no_args_is_help=True, add_completion=False)
+visit_app = typer.Typer(help="Home visits with a lone-worker timer.", no_args_is_help=True)
+app.add_typer(visit_app, name="visit")
 
 
 def _setup(verbose: bool) -> None:
@@ -141,10 +146,16 @@ def _answer(action: str, alarm_id: str, **kwargs: str) -> None:
 
 
 @app.command()
-def ack(alarm_id: str, verbose: Verbose = False) -> None:
-    """Say "I'm coming" to an alarm; print the alarm."""
+def ack(alarm_id: str,
+        role: Annotated[str | None, typer.Option(
+            help="go (I'm coming), police (I call the police) or reception (I clear the "
+                 "reception); default: the role still missing")] = None,
+        verbose: Verbose = False) -> None:
+    """Answer an alarm; print the alarm."""
     _setup(verbose)
-    _answer("acknowledge", alarm_id)
+    if role is not None and role not in ("go", "police", "reception"):
+        raise typer.BadParameter("go, police or reception", param_hint="--role")
+    _answer("acknowledge", alarm_id, **({"role": role} if role else {}))
 
 
 @app.command()
@@ -157,6 +168,11 @@ def cancel(alarm_id: str, reason: Annotated[str, typer.Option()] = "false alarm"
 
 def _human(frame: dict) -> str:
     kind = frame.get("type")
+    if kind == "event" and frame.get("alarm") is None and frame.get("visit"):
+        visit, event = frame["visit"], frame["event"]
+        return (f"#{frame['seq']} {event['type']} {visit['user']['full_name']} "
+                f"place={visit['place']} status={visit['status']} due={visit['due_at']} "
+                f"visit={visit['id']}")
     if kind == "event":
         alarm, event = frame["alarm"], frame["event"]
         room = (alarm.get("room") or {}).get("name") or "-"
@@ -206,6 +222,106 @@ def listen(json_lines: Annotated[bool, typer.Option("--json", help="One JSON obj
         pass
     except Exception as exc:
         raise _fail(exc) from None
+
+
+# Home visits
+
+def _position(lat: float | None, lon: float | None) -> dict | None:
+    if (lat is None) != (lon is None):
+        raise typer.BadParameter("--lat and --lon together")
+    return {"lat": lat, "lon": lon} if lat is not None else None
+
+
+def _end(minutes: float | None, until: str | None) -> str:
+    try:
+        return end_time(minutes=minutes, until=until)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _visit_call(action: str, visit_id: str | None, *args: object) -> None:
+    """Run one visit action on `visit_id` (default: the caller's active visit); print it."""
+    config = _config()
+
+    async def call() -> dict:
+        async with Api(config.server_url, config.token) as api:
+            target = visit_id or await current_visit_id(api, config.user_id)
+            return await getattr(api, action)(target, *args)
+
+    try:
+        visit = asyncio.run(call())
+    except (ApiError, httpx.HTTPError, LookupError) as exc:
+        raise _fail(exc) from None
+    typer.echo(json.dumps(visit, ensure_ascii=False))
+
+
+Minutes = Annotated[float | None, typer.Option(help="Done this many minutes from now")]
+Until = Annotated[str | None, typer.Option(help="Done at HH:MM (local) or an ISO 8601 time")]
+VisitId = Annotated[str | None, typer.Argument(help="Default: your active visit")]
+
+
+@visit_app.command("start")
+def visit_start(
+    place: Annotated[str, typer.Option(help="Where: an address, a shelter, a café")],
+    minutes: Minutes = None, until: Until = None,
+    interval: Annotated[int | None, typer.Option(
+        help="Check in at least every this many minutes")] = None,
+    lat: Annotated[float | None, typer.Option(help="Your position, if you agree to share it")]
+    = None,
+    lon: Annotated[float | None, typer.Option()] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Start a home visit: if you do not check in, end or extend in time, you are warned, and
+    a little later your office gets a red alarm for you. Prints the visit (JSON)."""
+    _setup(verbose)
+    body: dict = {"id": str(uuid.uuid4()), "place": place, "expected_end": _end(minutes, until)}
+    if interval is not None:
+        body["check_in_interval_s"] = interval * 60
+    if (position := _position(lat, lon)) is not None:
+        body["position"] = position
+    config = _config()
+
+    async def call() -> dict:
+        async with Api(config.server_url, config.token) as api:
+            for attempt in range(3):  # the same id: a retry never starts a second visit
+                try:
+                    return (await api.start_visit(body))[1]
+                except httpx.TransportError:
+                    if attempt == 2:
+                        raise
+                    await asyncio.sleep(1)
+
+    try:
+        visit = asyncio.run(call())
+    except (ApiError, httpx.HTTPError) as exc:
+        raise _fail(exc) from None
+    typer.echo(f"visit started; check in, extend or end by {visit['due_at']}", err=True)
+    typer.echo(json.dumps(visit, ensure_ascii=False))
+
+
+@visit_app.command("check-in")
+def visit_check_in(visit_id: VisitId = None,
+                   lat: Annotated[float | None, typer.Option()] = None,
+                   lon: Annotated[float | None, typer.Option()] = None,
+                   verbose: Verbose = False) -> None:
+    """"I am safe": the next check-in is due an interval from now; a warning is over."""
+    _setup(verbose)
+    _visit_call("check_in", visit_id, _position(lat, lon))
+
+
+@visit_app.command("extend")
+def visit_extend(visit_id: VisitId = None, minutes: Minutes = None, until: Until = None,
+                 verbose: Verbose = False) -> None:
+    """Move the expected end of the visit."""
+    _setup(verbose)
+    _visit_call("extend_visit", visit_id, _end(minutes, until))
+
+
+@visit_app.command("end")
+def visit_end(visit_id: VisitId = None, verbose: Verbose = False) -> None:
+    """The visit is over and you are safe."""
+    _setup(verbose)
+    _visit_call("end_visit", visit_id)
 
 
 def main() -> None:

@@ -24,6 +24,8 @@ class TryggClient:
     - `on_state(protection, readiness)` when protected / degraded / unprotected changes,
     - `on_alarm(change)` for every alarm the user may see, new or changed,
     - `on_raise(status)` as one of our raises moves from queued to stored to answered,
+    - `on_visit(visit, event)` for every home visit event the user may see (the worker's own,
+      and the office's for responders and managers),
     - `on_frame(frame)` for every server frame handed on (no duplicates, no heartbeat acks).
     """
 
@@ -31,12 +33,14 @@ class TryggClient:
                  on_state: Callable[[Protection, Readiness | None], None] | None = None,
                  on_alarm: Callable[[AlarmChange], None] | None = None,
                  on_raise: Callable[[RaiseStatus], None] | None = None,
-                 on_frame: Callable[[dict], None] | None = None) -> None:
+                 on_frame: Callable[[dict], None] | None = None,
+                 on_visit: Callable[[dict, dict], None] | None = None) -> None:
         self.config = config
         self.home = home or client_home()
         self.on_state = on_state
         self.on_alarm = on_alarm
         self.on_raise = on_raise
+        self.on_visit = on_visit
         self.store = Store(self.home / STORE_FILE)
         self.api = Api(config.server_url, config.token)
         self.book = AlarmBook()
@@ -77,8 +81,8 @@ class TryggClient:
 
     # Answering (coroutines on the loop; from another thread use `call`)
 
-    async def acknowledge(self, alarm_id: str) -> dict:
-        return await self.api.acknowledge(alarm_id)
+    async def acknowledge(self, alarm_id: str, role: str | None = None) -> dict:
+        return await self.api.acknowledge(alarm_id, role)
 
     async def cancel(self, alarm_id: str, reason: str) -> dict:
         return await self.api.cancel(alarm_id, reason)
@@ -110,6 +114,14 @@ class TryggClient:
             self._alarm(change)
 
     def _event(self, frame: dict) -> None:
+        if frame.get("alarm") is None:
+            # A home visit's event; an overdue visit's alarm arrives as an alarm event of its own.
+            if frame.get("visit") is not None and self.on_visit is not None:
+                try:
+                    self.on_visit(frame["visit"], frame["event"])
+                except Exception:
+                    log.exception("visit callback failed")
+            return
         change = self.book.apply_event(frame)
         if change is not None:
             self._alarm(change)
