@@ -171,7 +171,7 @@ async def admin_token(server: LiveServer) -> str:
 
 @pytest.fixture
 async def api(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.api_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.api_url, timeout=30) as client:
         yield client
 
 
@@ -179,7 +179,7 @@ async def api(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 async def org(server: LiveServer, admin_token: str) -> Org:
     """Two offices; the first with a user of every role (and a second responder).
     Shared by the tests of one module; tests that count people online use `fresh_org`."""
-    async with httpx.AsyncClient(base_url=server.api_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.api_url, timeout=30) as client:
         return await make_org(client, admin_token)
 
 
