@@ -105,6 +105,7 @@ async def reset_password(user_id: uuid.UUID, payload: PasswordReset, request: Re
     target = await session.get(User, user_id)
     if target is None:
         raise NotFound("no such user")
+    await commit(session)  # free the database connection while argon2 runs
     await service.set_password(session, user=target, password=payload.new_password,
                                hashing=request.app.state.password_hashing)
     await throttle.forget_attempts(session, account=target.username)
@@ -127,6 +128,7 @@ async def me(user: CurrentUser) -> UserRead:
 @router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED)
 async def create_user(payload: UserCreate, request: Request, session: SessionDep,
                       admin: AdminUser) -> UserRead:
+    await commit(session)  # free the database connection (authentication used it) for argon2
     return UserRead.model_validate(await service.create_user(
         session, payload=payload, hashing=request.app.state.password_hashing))
 

@@ -43,7 +43,9 @@ async def ensure_phone_free(session: AsyncSession, *, phone: str | None,
 
 async def create_user(session: AsyncSession, *, payload: UserCreate,
                       hashing: security.PasswordHashing = security.default_hashing) -> User:
-    """Store a new user with an argon2 password hash."""
+    """Store a new user with an argon2 password hash. The hash is made before the first query,
+    so no database connection waits for argon2 (SQLite has only one)."""
+    password_hash = await hashing.hash(payload.password)
     if payload.office_id is not None and await session.get(Office, payload.office_id) is None:
         raise InvalidInput([{"field": "office_id", "msg": "unknown office"}])
     if payload.office_id is None and set(payload.roles) - {"admin"}:
@@ -54,7 +56,7 @@ async def create_user(session: AsyncSession, *, payload: UserCreate,
     await ensure_phone_free(session, phone=payload.phone)
     user = User(
         username=payload.username,
-        password_hash=await hashing.hash(payload.password),
+        password_hash=password_hash,
         full_name=payload.full_name,
         office_id=payload.office_id,
         roles=sorted(set(payload.roles), key=ROLES.index),

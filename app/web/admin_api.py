@@ -59,7 +59,8 @@ async def list_users(session: SessionDep, user: CurrentUser,
 @router.patch("/users/{user_id}", response_model=UserAdminRead)
 async def update_user(user_id: uuid.UUID, payload: UserUpdate, session: SessionDep,
                       admin: AdminUser) -> User:
-    """Change a user's name, roles, office, phone, or disable them (admins only)."""
+    """Change a user's name, roles, office, phone, or disable them (admins only). A phone number
+    another active user has (also when re-enabling someone): 409 `phone_taken`."""
     target = await session.get(User, user_id)
     if target is None:
         raise NotFound("no such user")

@@ -9,6 +9,7 @@ import pytest
 
 from tests.clients.conftest import HEARTBEAT_S, enroll_sync
 from tests.conftest import skip_or_fail
+from tests.helpers import PASSWORD
 
 try:
     from PySide6.QtCore import Qt
@@ -196,7 +197,7 @@ def test_first_start_dialog_logs_in_lists_rooms_and_enrolls(site, qtbot):
     dialog = SetupDialog(Texts("nb"), server_url=site.server.server_url)
     qtbot.addWidget(dialog)
     dialog.username.setText(site["staff"].username)
-    dialog.password.setText("blue-kettle-harbour-7")
+    dialog.password.setText(PASSWORD)
     qtbot.mouseClick(dialog.login_button, Qt.MouseButton.LeftButton)
     assert dialog.rooms.count() == 1 and dialog.rooms.currentText() == "Samtalerom 2"
     qtbot.mouseClick(dialog.enroll_button, Qt.MouseButton.LeftButton)

@@ -85,7 +85,7 @@ async def make_sms_org(api: httpx.AsyncClient, admin_token: str, *, ack_timeout_
 
 @pytest.fixture
 async def sms_api(sms_server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sms_server.api_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=sms_server.api_url, timeout=30) as client:
         yield client
 
 
