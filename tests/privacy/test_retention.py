@@ -178,3 +178,35 @@ async def test_retention_days_is_validated_and_may_go_back_to_the_default(api, f
     assert reset.status_code == 200 and reset.json()["retention_days"] is None
     refused = await api.patch(url, json={"retention_days": 90}, headers=org["manager"].headers)
     assert refused.status_code == 403
+
+
+async def test_texts_sent_about_an_old_alarm_leave_with_their_phone_numbers(
+        api, fresh_org, server, database_url, tmp_path):
+    from app.notify.models import ACCEPTED, Notification
+    from app.privacy import retention
+
+    org = fresh_org
+    await api.patch(f"/offices/{org.office['id']}", json={"retention_days": 30},
+                    headers=org.admin_headers)
+    alarm = await incident_alarm(api, org)
+    body = f"RØD ALARM: Akutt fare, ring 112. Fra {org['staff'].full_name} kl 10:00."
+    async with server.app.state.sessionmaker() as session:
+        session.add(Notification(alarm_id=uuid.UUID(alarm["id"]),
+                                 user_id=uuid.UUID(org["responder"].id), kind="sms", tier=0,
+                                 to="+4791234567", body=body, status=ACCEPTED,
+                                 expires_at=utcnow() + timedelta(minutes=5)))
+        await session.commit()
+    before = await export_person(database_url, tmp_path, org["responder"].username)
+    assert [(t["to"], t["body"]) for t in before["texts"]] == [("+4791234567", body)]
+
+    await backdate(server, alarm["id"], 40)
+    done = await retention.run(server.app.state.sessionmaker, default_days=365)
+    assert done["offices"][org.office["id"]] == 1
+
+    after = await export_person(database_url, tmp_path, org["responder"].username)
+    assert after["texts"] == [] and after["acknowledgements"] == []
+    assert "+4791234567" not in json.dumps(after)
+    async with server.app.state.sessionmaker() as session:
+        left = (await session.scalars(select(Notification).where(
+            Notification.alarm_id == uuid.UUID(alarm["id"])))).all()
+        assert left == []
