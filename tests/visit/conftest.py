@@ -32,13 +32,14 @@ async def timer_server(new_database, tmp_path_factory) -> AsyncIterator[LiveServ
 @pytest.fixture(scope="module")
 async def timer_org(timer_server) -> Org:
     token = await create_admin_token(timer_server)
-    async with httpx.AsyncClient(base_url=timer_server.api_url, timeout=10) as client:
+    # Seven logins hash seven passwords at once: slow on a busy machine.
+    async with httpx.AsyncClient(base_url=timer_server.api_url, timeout=60) as client:
         return await make_org(client, token)
 
 
 @pytest.fixture
 async def tapi(timer_server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=timer_server.api_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=timer_server.api_url, timeout=60) as client:
         yield client
 
 
