@@ -7,10 +7,11 @@ Starts `trygg serve` (SQLite, fresh data dir) with TRYGG_PUSH_ENDPOINTS set to a
 service stand-in in this process, which answers every push 201 at once and notes when its
 request line arrived. One responder holds N subscriptions (N browsers); a staff user raises
 `--alarms` alarms one after another: POST /api/v1/alarms, then waits until all N pushes have
-arrived (by their Topic), then resolves it and waits for those N pushes too, so the next alarm
-starts on a quiet outbox. Times are from sending the POST to the push request arriving, on one
-monotonic clock: the first push (p50/p99) and the last of the N (p50/p99). Percentiles are
-nearest-rank. Prints figures; passes or fails nothing.
+arrived (by their Topic), then resolves it, waits for those N pushes too and `--pause` seconds
+more (the server is still recording the outcomes as `push.*` events), then raises the next.
+Times are from sending the POST to the push request arriving, on one monotonic clock: the
+first push (p50/p99) and the last of the N (p50/p99). Percentiles are nearest-rank. Prints
+figures; passes or fails nothing.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ def timed_post(port: int, path: str, body: dict, token: str) -> float:
         conn.close()
 
 
-def run(subscriptions: int, alarms: int, warmup: int, workdir: Path, trygg: list[str]) -> dict:
+def run(subscriptions: int, alarms: int, warmup: int, pause: float, workdir: Path,
+        trygg: list[str]) -> dict:
     stand_in = StandIn()
     server = TryggServer(workdir, trygg, {
         "TRYGG_PUSH_ENDPOINTS": f"{DEFAULT_ENDPOINTS},{stand_in.origin}"})
@@ -144,7 +146,7 @@ def run(subscriptions: int, alarms: int, warmup: int, workdir: Path, trygg: list
             stand_in.forget(topic)
             timed_post(port, f"/api/v1/alarms/{alarm_id}/resolve", {}, target.raiser_token)
             stand_in.wait(topic, subscriptions)
-            time.sleep(float(os.environ.get("PUSH_BENCH_PAUSE", "0.2")))
+            time.sleep(pause)  # the outcomes of its pushes are recorded before the next alarm
             stand_in.forget(topic)
     finally:
         server.stop()
@@ -162,6 +164,8 @@ def main() -> int:
                         help="comma-separated numbers of subscriptions (default 1,200)")
     parser.add_argument("--alarms", type=int, default=50, help="measured alarms per size")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured alarms first")
+    parser.add_argument("--pause", type=float, default=0.2,
+                        help="seconds between one alarm's last push and the next raise")
     args = parser.parse_args()
     trygg = [str(Path(sys.executable).parent / "trygg")]
     print(f"{'subs':>5} {'alarms':>6} {'first p50':>10} {'first p99':>10} "
@@ -169,7 +173,7 @@ def main() -> int:
     for size in (int(s) for s in args.subscriptions.split(",")):
         workdir = Path(tempfile.mkdtemp(prefix="trygg-push-bench-"))
         try:
-            r = run(size, args.alarms, args.warmup, workdir, trygg)
+            r = run(size, args.alarms, args.warmup, args.pause, workdir, trygg)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         print(f"{r['subscriptions']:>5} {r['alarms']:>6} {r['first_p50_ms']:>10} "
