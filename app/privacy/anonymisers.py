@@ -17,6 +17,7 @@ from app.incident.models import Debrief, FollowUpTask, Incident
 from app.notify.models import Notification
 from app.privacy import retention
 from app.privacy.models import ANONYMOUS_USER_ID
+from app.push.models import PushMessage
 
 # Event data keys that carry no person: everything else is dropped (an allowlist, so a key a
 # new event type adds is taken out until someone decides it may stay). Other domains add theirs.
@@ -92,6 +93,16 @@ async def anonymise_incidents(session: AsyncSession, batch: "retention.Batch") -
         task.owner_id = ANONYMOUS_USER_ID
 
 
+async def anonymise_pushes(session: AsyncSession, batch: "retention.Batch") -> None:
+    """Pushes kept in the outbox carry the alarm as it was (names): they go; their outcomes
+    stay as `push.*` events."""
+    await session.execute(delete(PushMessage).where(PushMessage.alarm_id.in_(batch.ids)))
+
+
 def install() -> None:
-    for anonymiser in (anonymise_events, anonymise_answers, anonymise_texts, anonymise_incidents):
+    from app.visit import retention as visit_retention
+
+    for anonymiser in (anonymise_events, anonymise_answers, anonymise_texts, anonymise_incidents,
+                       anonymise_pushes, visit_retention.anonymise_visit_alarms):
         retention.register(anonymiser)
+    retention.register_sweep(visit_retention.sweep_ended_visits)

@@ -63,6 +63,10 @@ class Batch:
 
 Anonymiser = Callable[[AsyncSession, Batch], Awaitable[None]]
 _anonymisers: list[Anonymiser] = []
+# What a domain keeps about people apart from alarms (a home visit that never became one):
+# called per office with the cut-off, it anonymises what ended before it and returns a count.
+Sweep = Callable[[AsyncSession, Office, datetime, datetime], Awaitable[int]]
+_sweeps: list[Sweep] = []
 
 
 def register(anonymiser: Anonymiser) -> None:
@@ -70,6 +74,13 @@ def register(anonymiser: Anonymiser) -> None:
     people out of what its domain stores about the batch's alarms, and keep times and counts."""
     if anonymiser not in _anonymisers:
         _anonymisers.append(anonymiser)
+
+
+def register_sweep(sweep: Sweep) -> None:
+    """Run `sweep(session, office, before, now)` once per office and run, in its own
+    transaction, after the office's alarms (once, however often registered)."""
+    if sweep not in _sweeps:
+        _sweeps.append(sweep)
 
 
 async def _anonymous_user(session: AsyncSession) -> None:
@@ -120,6 +131,9 @@ async def run(sessionmaker: async_sessionmaker[AsyncSession], *, default_days: i
               now: datetime | None = None) -> dict[str, Any]:
     """Anonymise every closed alarm whose office's retention period has passed, a batch per
     transaction, with one audit entry per office and batch. Returns how many, per office."""
+    from app.privacy import anonymisers
+
+    anonymisers.install()
     now = now or utcnow()
     async with sessionmaker() as session:
         offices = list((await session.scalars(select(Office).order_by(Office.name))).all())
@@ -144,6 +158,17 @@ async def run(sessionmaker: async_sessionmaker[AsyncSession], *, default_days: i
                             "closed_before": before.isoformat()})
                 await session.commit()
             done[str(office.id)] = done.get(str(office.id), 0) + len(alarms)
+        for sweep in _sweeps:
+            async with sessionmaker() as session:
+                await _anonymous_user(session)
+                swept = await sweep(session, office, before, now)
+                if swept:
+                    await audit_service.record(
+                        session, actor=None, action="retention.anonymise", object_type="office",
+                        object_id=office.id, office_id=office.id,
+                        detail={getattr(sweep, "what", "records"): swept, "retention_days": days,
+                                "closed_before": before.isoformat()})
+                await session.commit()
     return {"alarms": sum(done.values()), "offices": done}
 
 
