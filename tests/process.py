@@ -36,7 +36,7 @@ class ServerProcess:
             self.proc = subprocess.Popen([TRYGG, "serve", "--port", str(self.port)],
                                          env=self.env, stdout=log, stderr=subprocess.STDOUT)
         async with httpx.AsyncClient() as client:
-            for _ in range(200):
+            for _ in range(600):  # a minute: start-up is slow on a crowded machine
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
                 try:

@@ -24,7 +24,7 @@ def assert_error(response: httpx.Response, status: int) -> dict:
 async def callers(server, org) -> dict[str, dict[str, str]]:
     """Request headers of every kind of caller. `raiser` is the office's staff member who raises
     the alarms under test; `colleague` is another staff member of the same office."""
-    async with httpx.AsyncClient(base_url=server.api_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.api_url, timeout=60) as client:
         colleague = await create_person(client, org.admin_token, roles=["staff"],
                                         office_id=org.office["id"], name="Stine Staff")
     headers = {name: org[name].headers for name in (
@@ -224,7 +224,7 @@ STATUS_AFTER = {None: "active", "acknowledge": "responding", "resolve": "resolve
 @pytest.fixture(scope="module")
 async def history(server, admin_token):
     """A fresh organisation and its seven alarms, oldest first."""
-    async with httpx.AsyncClient(base_url=server.api_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.api_url, timeout=60) as client:
         own = await make_org(client, admin_token)
         alarms = []
         for level, mode, then in HISTORY:
