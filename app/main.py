@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bus = make_bus(settings.bus_url)
         await bus.connect()
         hub = Hub(bus, sessionmaker, heartbeat_interval_s=settings.heartbeat_interval_s,
-                  signing_key=settings.signing_key)
+                  signing_key=settings.signing_key,
+                  device_idle=timedelta(days=settings.device_token_idle_days))
         dispatcher = Dispatcher(settings, sessionmaker)
         retention = RetentionJob(sessionmaker, default_days=settings.retention_days,
                                  check_s=settings.retention_check_s)

@@ -12,7 +12,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, inspect, select
@@ -100,8 +100,9 @@ class Grant:
 class TokenCache:
     """Token digest -> Grant, for the lifetime of the token; dropped on any access change."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, *, device_idle: timedelta | None = None) -> None:
         self.key = key
+        self.device_idle = device_idle or auth_service.DEFAULT_DEVICE_IDLE
         self._grants: dict[str, Grant] = {}
         self._by_user: dict[uuid.UUID, set[str]] = {}
         self._loading: dict[str, asyncio.Future] = {}
@@ -163,7 +164,8 @@ class TokenCache:
 
     async def _load(self, session: AsyncSession, token: str, digest: str) -> Grant | None:
         try:
-            principal = await auth_service.authenticate(session, token=token, key=self.key)
+            principal = await auth_service.authenticate(session, token=token, key=self.key,
+                                                         device_idle=self.device_idle)
         except AppError:
             return None
         user = principal.user

@@ -11,7 +11,7 @@ import gc
 import logging
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -37,9 +37,10 @@ log = logging.getLogger(__name__)
 
 class Hub:
     def __init__(self, bus: Bus, sessionmaker: async_sessionmaker[AsyncSession],
-                 heartbeat_interval_s: float = 5, signing_key: bytes = b"") -> None:
+                 heartbeat_interval_s: float = 5, signing_key: bytes = b"",
+                 device_idle: timedelta | None = None) -> None:
         self.bus = bus
-        self.tokens = access.TokenCache(signing_key)
+        self.tokens = access.TokenCache(signing_key, device_idle=device_idle)
         self.receipts = Receipts()
         self.open_alarms = OpenAlarms()
         self.recent = RecentEvents()

@@ -18,6 +18,7 @@ from app.auth.service import Principal
 from app.db import utcnow
 from app.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from app.org.models import Office
+from app.push import service as push_service
 from app.visit.events import log_visit_event
 from app.visit.models import ACTIVE, ENDED, OVERDUE, Visit
 from app.visit.schemas import VisitCheckIn, VisitCreate
@@ -174,6 +175,15 @@ async def list_events(session: AsyncSession, *, visit: Visit) -> Sequence[AlarmE
                                   .order_by(AlarmEvent.seq))).all()
 
 
+async def _push_warning(session: AsyncSession, *, visit: Visit, event: AlarmEvent) -> None:
+    """The warning reaches the worker's phone with the page closed too (Web Push, durable like
+    an alarm's pushes); its Topic replaces a waiting older warning of the same visit."""
+    await push_service.queue_push(
+        session, user_ids=[visit.user_id], topic="v" + visit.id.hex[:31],
+        payload={"type": "event", "seq": event.seq, "event": alarm_events.event_read(event),
+                 "alarm": None, "visit": event.visit_snapshot})
+
+
 def due_condition(now: datetime):  # type: ignore[no-untyped-def]
     """Active visits whose warning or alarm is due."""
     return and_(Visit.status == ACTIVE,
@@ -189,8 +199,9 @@ async def fire_due(session: AsyncSession, *, visit: Visit) -> None:
         return
     if visit.warned_at is None and visit.due_at <= now:
         visit.warned_at = now
-        await log_visit_event(session, visit=visit, type="visit.due", actor=None, data={
+        due = await log_visit_event(session, visit=visit, type="visit.due", actor=None, data={
             "due_at": visit.due_at.isoformat(), "alarm_at": visit.alarm_at.isoformat()})
+        await _push_warning(session, visit=visit, event=due)
     if visit.alarm_at > now:
         return
     worker = await session.get(User, visit.user_id)

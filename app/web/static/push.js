@@ -36,7 +36,8 @@ const TryggPush = (() => {
 
   function notificationTexts() {
     const keys = ["n_yellow", "n_red", "n_drill", "n_coming", "n_you_coming", "n_cancelled", "n_resolved",
-                  "n_room", "n_no_room", "n_raised_by", "n_nobody", "n_ack", "n_open", "n_ack_failed"];
+                  "n_room", "n_no_room", "n_raised_by", "n_nobody", "n_ack", "n_open", "n_ack_failed",
+                  "v_warning", "v_check_in"];
     return Object.fromEntries(keys.map((k) => [k, t(k)]));
   }
 
@@ -136,9 +137,10 @@ const TryggPush = (() => {
       await TryggKV.set("device", {id: dev.id, token: dev.token, user_id: me.id}).catch(() => {});
       await TryggKV.set("texts", notificationTexts()).catch(() => {});
     }
-    const responder = me.roles.includes("responder");
-    $("#push").hidden = !responder;
-    if (responder) await refresh();
+    // Responders are pushed alarms; staff are pushed a home visit's check-in warning.
+    const pushed = me.roles.includes("responder") || me.roles.includes("staff");
+    $("#push").hidden = !pushed;
+    if (pushed) await refresh();
     fromHash();
   }
 

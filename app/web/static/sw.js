@@ -106,6 +106,7 @@ function notificationFor(alarm, seq, me, T) {
 // Show (or change) the alarm's notification; a push older than the one on screen changes nothing.
 async function showPushed(payload) {
   const T = await texts();
+  if (payload && payload.type === "event" && !payload.alarm && payload.visit) return showVisit(payload, T);
   if (!payload || payload.type !== "event" || !payload.alarm || !payload.alarm.id) return;
   const alarm = payload.alarm;
   const shown = await self.registration.getNotifications({tag: alarm.id});
@@ -114,6 +115,22 @@ async function showPushed(payload) {
   const device = await TryggKV.get("device").catch(() => null);
   const [title, options] = notificationFor(alarm, payload.seq, device ? device.user_id : null, T);
   await self.registration.showNotification(title, options);
+}
+
+// A home visit's warning to its worker: check in before the office is alarmed. "Jeg er trygg"
+// checks in with the device token; a later event (checked in, ended) takes the warning away.
+async function showVisit(payload, T) {
+  const visit = payload.visit;
+  const tag = "visit-" + visit.id;
+  const shown = await self.registration.getNotifications({tag});
+  if (payload.event.type !== "visit.due") { shown.forEach((n) => n.close()); return; }
+  const minutes = Math.max(1, Math.round((Date.parse(visit.alarm_at) - Date.now()) / 60000));
+  const title = fill(T.v_warning || "Sjekk inn innen {min} min, ellers varsles kontoret", {min: minutes});
+  await self.registration.showNotification(title, {
+    body: visit.place, tag, renotify: true, requireInteraction: true, icon: ICONS.yellow, badge: BADGE,
+    vibrate: [400, 200, 400, 200, 400], data: {visit_id: visit.id, seq: payload.seq},
+    actions: [{action: "check-in", title: T.v_check_in || "Jeg er trygg"}, {action: "open", title: T.n_open}],
+  });
 }
 
 async function apiCall(method, path, body) {
@@ -129,6 +146,15 @@ async function apiCall(method, path, body) {
 // "Jeg kommer" answers with the device token kept by the page; "Åpne" and a tap on the body open
 // the phone page on the alarm. If the answer cannot be sent, the page opens so it can be retried.
 async function handleNotificationClick(notification, action) {
+  const visitId = notification.data && notification.data.visit_id;
+  if (visitId) {
+    notification.close();
+    if (action === "check-in") {
+      const sent = await apiCall("POST", "/visits/" + visitId + "/check-in", {}).catch(() => null);
+      if (sent && sent.response.ok) return;
+    }
+    return openPage(null);
+  }
   const id = notification.data && notification.data.alarm_id;
   if (!id) return openPage(null);
   if (action !== "ack") { notification.close(); return openPage(id); }
