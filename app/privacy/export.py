@@ -15,6 +15,8 @@ from app.audit.models import AuditEntry
 from app.auth.models import Device, LoginToken, User
 from app.incident.models import Debrief, FollowUpTask, Incident
 from app.notify.models import Notification
+from app.push.models import PushSubscription
+from app.visit.models import Visit
 
 Section = Callable[[AsyncSession, User], Awaitable[list[dict[str, Any]]]]
 _sections: dict[str, Section] = {}
@@ -125,7 +127,21 @@ async def _audit(session: AsyncSession, user: User) -> list[dict[str, Any]]:
     return [_row(e) for e in rows.all()]
 
 
+async def _visits(session: AsyncSession, user: User) -> list[dict[str, Any]]:
+    """Home visits: places, times and the positions they gave."""
+    rows = await session.scalars(select(Visit).where(Visit.user_id == user.id)
+                                 .order_by(Visit.started_at))
+    return [_row(v) for v in rows.all()]
+
+
+async def _push_subscriptions(session: AsyncSession, user: User) -> list[dict[str, Any]]:
+    """Browsers that receive lock-screen alerts (endpoint and when; never the keys)."""
+    rows = await session.scalars(select(PushSubscription).where(PushSubscription.user_id == user.id))
+    return [{"id": r.id, "endpoint": r.endpoint, "created_at": r.created_at} for r in rows.all()]
+
+
 for _name, _section in (
+    ("visits", _visits), ("push_subscriptions", _push_subscriptions),
     ("devices", _devices), ("logins", _logins), ("alarms_raised", _alarms_raised),
     ("acknowledgements", _acknowledgements), ("deliveries", _deliveries), ("texts", _texts),
     ("events", _events), ("incidents", _incidents), ("debriefs", _debriefs),
