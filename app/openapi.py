@@ -9,7 +9,8 @@ can answer with and the contract's error body, worked out from the operation its
 - it has path parameters: 404 (unknown, or invisible to the caller);
 - it has any parameter or a body: 422, with the app's real shape (`InvalidInputBody`);
 - it has a body: 413 (the body size limit);
-- it is a write that needs a token and names something (a body or a path): 409;
+- it needs a token and names something (a body or a path): 409 (a closed alarm cannot be
+  acted on, an open one has no incident report yet, a name is taken);
 - every operation: 503 (the database cannot be reached; retry).
 
 A route may declare more in `responses=` (e.g. `{401: {"description": ...}}`); any 4xx/5xx
@@ -32,8 +33,7 @@ DESCRIPTIONS = {
     422: "Invalid input: `detail` says which field and why.",
     503: "The database cannot be reached; try again after `Retry-After` seconds.",
 }
-WRITES = {"post", "put", "patch", "delete"}
-METHODS = WRITES | {"get", "head", "options", "trace"}
+METHODS = {"get", "head", "post", "put", "patch", "delete", "options", "trace"}
 
 
 def install(app: FastAPI) -> None:
@@ -62,7 +62,7 @@ def error_statuses(method: str, operation: dict[str, Any]) -> set[int]:
         statuses.add(422)
     if has_body:
         statuses.add(413)
-    if token and method in WRITES and (has_body or "path" in where):
+    if token and (has_body or "path" in where):
         statuses.add(409)
     return statuses
 
