@@ -78,7 +78,7 @@ Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000),
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
                    AfterValidator(_no_nul), SchemaPattern(NOT_BLANK)]
 Time = Annotated[AwareDatetime, BeforeValidator(_iso_time), AfterValidator(_utc_representable)]
-def _json_integer(value: Any) -> Any:
+def json_integer(value: Any) -> Any:
     """JSON Schema's integer: 5 and 5.0, never true or "5"."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -88,7 +88,7 @@ def _json_integer(value: Any) -> Any:
 
 
 # In JSON bodies: true is not 1, 1 is not true, and "5" is not a number.
-Int = Annotated[int, BeforeValidator(_json_integer)]
+Int = Annotated[int, BeforeValidator(json_integer)]
 Float = StrictFloat
 Bool = StrictBool
 

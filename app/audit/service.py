@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.models import AuditEntry
 from app.auth.models import User
 from app.db import utcnow
+from app.org.models import Office
 
 SYSTEM_ACTOR = "trygg (server or command line)"
 
@@ -18,7 +19,13 @@ async def record(session: AsyncSession, *, actor: User | None, action: str, obje
                  object_id: uuid.UUID | None, office_id: uuid.UUID | None,
                  detail: dict[str, Any] | None = None) -> AuditEntry:
     """Store one access (one row per request, however many items it returned); it is
-    committed with the request that made it. `actor` None: the server or the command line."""
+    committed with the request that made it. `actor` None: the server or the command line.
+    A filter naming an office that does not exist is still recorded, without the link."""
+    if office_id is not None and await session.get(Office, office_id) is None:
+        detail = {**(detail or {}), "unknown_office_id": str(office_id)}
+        office_id = None
+        if object_type == "office":
+            object_id = None
     entry = AuditEntry(at=utcnow(), actor_id=actor.id if actor else None, action=action,
                        object_type=object_type, object_id=object_id, office_id=office_id,
                        detail=detail)
