@@ -48,7 +48,7 @@ async def test_retention_anonymises_old_ended_visits_and_keeps_new_ones(server, 
         assert kept.user_id == uuid.UUID(worker.id) and kept.place == PLACE
         for visit_id, anonymised in ((old, True), (new, False)):
             events = (await session.scalars(select(AlarmEvent).where(
-                AlarmEvent.visit_id == uuid.UUID(visit_id)))).all()
+                AlarmEvent.visit_id == uuid.UUID(visit_id)).order_by(AlarmEvent.seq))).all()
             assert [e.type for e in events][:2] == ["visit.started", "visit.checked_in"]
             stored = json.dumps([[e.actor_name, e.data, e.visit_snapshot] for e in events])
             for personal in (PLACE, worker.full_name, str(POSITION["lat"])):
