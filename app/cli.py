@@ -20,10 +20,11 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(user_cli, name="user")
 cli.add_typer(retention_cli, name="retention")
 
-# Browsers offer permessage-deflate; for small alarm frames it costs memory and fan-out time.
-# The sans-I/O WebSocket protocol holds about 7 KiB less per idle connection (bench/README.md).
+# `/api/v1/ws` is served by Trygg's own protocol on websockets' sans-I/O layer, outside ASGI
+# (app/realtime/server.py; bench/README.md has what it saves). Browsers offer
+# permessage-deflate; for small alarm frames it costs memory and fan-out time, so it is off.
 # A client frame over 64 KiB closes the connection with 1009 before it is parsed.
-UVICORN_OPTIONS = {"ws": "websockets-sansio", "ws_per_message_deflate": False,
+UVICORN_OPTIONS = {"ws": "app.realtime.server:WebSocketProtocol", "ws_per_message_deflate": False,
                    "ws_max_size": 64 * 1024,
                    "log_level": "info", "proxy_headers": True, "timeout_graceful_shutdown": 5}
 

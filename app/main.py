@@ -110,7 +110,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    visit_router):
         api.include_router(router)
     app.include_router(api)
-    app.router.routes.append(realtime.route(API_PREFIX))
+    ws_route = realtime.route(API_PREFIX)
+    app.router.routes.append(ws_route)
+    app.state.ws_path = ws_route.path  # served by app.realtime.server under `trygg serve`
     app.include_router(web.router)
     app.mount(web.STATIC_URL, web.static_files(), name="web_static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

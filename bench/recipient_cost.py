@@ -28,8 +28,22 @@ class NullTransport:
         return False
 
 
+class NullSocket:
+    """Trygg's own protocol's `write` (app/realtime/server.py), with a no-op transport."""
+
+    def __init__(self) -> None:
+        self.paused = self.closing = False
+        self.transport = NullTransport()
+
+    def write(self, data: bytes) -> bool:
+        if self.paused or self.closing:
+            return False
+        self.transport.write(data)
+        return True
+
+
 class FakeUvicornProtocol:
-    """What `wire.write` looks at on uvicorn's sans-I/O protocol."""
+    """The state websockets.broadcast looks at, with a no-op transport."""
 
     def __init__(self) -> None:
         self.transport = NullTransport()
@@ -59,8 +73,7 @@ async def main() -> None:
                   token_id=None, expires_at=None)
     conns = []
     for _ in range(n):
-        conn = Connection(grant, None, maxsize=256)
-        conn.protocol = FakeUvicornProtocol()
+        conn = Connection(grant, NullSocket(), maxsize=256)
         conn.holding = False
         conns.append(conn)
     protocols = [FakeUvicornProtocol() for _ in range(n)]

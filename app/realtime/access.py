@@ -124,6 +124,16 @@ class TokenCache:
         self._grants.clear()
         self._by_user.clear()
 
+    def peek(self, token: str) -> Grant | None:
+        """The token's grant when it is cached, valid and has nothing to write; else None
+        (then `lookup` decides)."""
+        grant = self._grants.get(security.hash_token(self.key, token))
+        if grant is None or (grant.expires_at is not None and grant.expires_at <= utcnow()):
+            return None
+        if grant.device_id is not None and time.monotonic() - grant.seen_at > DEVICE_SEEN_EVERY_S:
+            return None
+        return grant
+
     async def lookup(self, sessionmaker: Any, token: str) -> Grant | None:
         """The token's grant, from memory when it was seen before; None when it is not valid.
         A device connection refreshes its last_seen_at at most once a minute."""

@@ -4,15 +4,14 @@ A frame is written straight to the socket when nothing is waiting ahead of it; o
 connection that is behind (its socket's buffer full, a replay running, or the moment after
 `hello` when a `resume` may still come) queues frames, in a bounded queue drained by a task
 that exists only while there is something to drain. A connection whose queue is full is too
-slow and is closed with 4429.
+slow and is closed with 4429. A connection silent for longer than its limit is closed with
+4408, watched by one timer that moves only when it fires.
 """
 
 import asyncio
-import contextlib
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from app.alarm.policy import Viewer
 from app.realtime import wire
@@ -34,9 +33,9 @@ class Connection:
     __slots__ = ("viewer", "user_id", "office_id", "is_responder", "receives_office",
                  "device_id", "token_id", "expiry", "sent_seq", "close_code", "sender",
                  "holding", "early_resume", "resumed_at", "invisible", "queue", "maxsize",
-                 "ws", "protocol", "replay")
+                 "socket", "replay", "heard", "silence")
 
-    def __init__(self, grant: Grant, ws: Any, maxsize: int,
+    def __init__(self, grant: Grant, socket: wire.Socket, maxsize: int,
                  replay: Callable[["Connection", int], Awaitable[None]] | None = None) -> None:
         viewer = grant.viewer
         self.viewer: Viewer = viewer
@@ -56,12 +55,13 @@ class Connection:
         self.early_resume: int | None = None
         self.resumed_at: float | None = None
         # Alarms this connection asked about and may not see: answered from memory next time.
-        self.invisible: set[uuid.UUID] = set()
+        self.invisible: set[uuid.UUID] | None = None
         self.queue: deque[tuple[int, str] | Resume] = deque()
         self.maxsize = maxsize
-        self.ws = ws
-        self.protocol = wire.find(getattr(ws, "_send", None))
+        self.socket = socket
         self.replay = replay
+        self.heard = 0.0
+        self.silence: asyncio.TimerHandle | None = None
 
     def push(self, seq: int, text: str, data: bytes | None = None) -> bool:
         """Send a frame (`seq` 0: not an event) now, or queue it behind what is waiting.
@@ -70,8 +70,8 @@ class Connection:
             return False
         if seq and seq <= self.sent_seq:
             return True
-        if not self.queue and self.sender is None and not self.holding and self.protocol:
-            if wire.write(self.protocol, data or wire.frame_bytes(text)):
+        if not self.queue and self.sender is None and not self.holding:
+            if self.socket.write(data or wire.frame_bytes(text)):
                 if seq:
                     self.sent_seq = seq
                 return True
@@ -91,7 +91,7 @@ class Connection:
 
     def release(self) -> None:
         """The hold after `hello` is over: an early resume first, then the queued frames."""
-        if not self.holding:
+        if not self.holding or self.close_code is not None:
             return
         self.holding = False
         if self.early_resume is not None:
@@ -99,18 +99,40 @@ class Connection:
         if self.queue:
             self._wake()
 
+    def watch(self, limit_s: float, on_silent: Callable[["Connection"], None]) -> None:
+        """Call `on_silent` once nothing has been heard for `limit_s` (see `heard`)."""
+        loop = asyncio.get_running_loop()
+        self.heard = loop.time()
+        self.silence = loop.call_at(self.heard + limit_s, self._check_silence, limit_s,
+                                    on_silent)
+
+    def _check_silence(self, limit_s: float, on_silent: Callable[["Connection"], None]) -> None:
+        self.silence = None
+        if self.close_code is not None:
+            return
+        loop = asyncio.get_running_loop()
+        due = self.heard + limit_s
+        if loop.time() >= due:
+            on_silent(self)
+        else:
+            self.silence = loop.call_at(due, self._check_silence, limit_s, on_silent)
+
+    def stop_timers(self) -> None:
+        for handle in (self.expiry, self.silence):
+            if handle is not None:
+                handle.cancel()
+        self.expiry = self.silence = None
+
     def abort(self, code: int) -> None:
         """Close from the server side (the client will reconnect and resume)."""
         if self.close_code is None:
             self.close_code = code
-        if self.expiry is not None:
-            self.expiry.cancel()
-            self.expiry = None
+        self.stop_timers()
         self.queue.clear()
         if self.sender is not None:
             self.sender.cancel()
         else:
-            self.sender = asyncio.get_running_loop().create_task(self._close())
+            self.socket.close(self.close_code)
 
     def _wake(self) -> None:
         if self.sender is None and not self.holding:
@@ -127,20 +149,16 @@ class Connection:
                 seq, text = item
                 if seq and seq <= self.sent_seq:
                     continue
-                await self.ws.send_text(text)
+                await self.socket.send_text(text)
                 if seq:
                     self.sent_seq = seq
         except asyncio.CancelledError:
             # Dropped by the hub (too slow, revoked, silent): close so the receiver ends too.
-            await self._close()
+            if self.close_code is not None:
+                self.socket.close(self.close_code)
             raise
         except Exception:  # noqa: BLE001 - the socket went away; the receiver sees it
             return
         finally:
             if self.sender is asyncio.current_task():
                 self.sender = None
-
-    async def _close(self) -> None:
-        if self.close_code is not None:
-            with contextlib.suppress(Exception):
-                await self.ws.close(self.close_code)

@@ -1,15 +1,31 @@
-"""Writing a frame straight to a connection's socket, skipping the ASGI send machinery.
+"""The socket a connection writes to, and frames serialised once for every recipient.
 
 A server's frames are not masked, so one event's frame is the same bytes for every recipient:
-it is serialised once and handed to each socket's transport. This only works under uvicorn's
-sans-I/O WebSocket protocol (as `trygg serve` runs); with any other server `find` returns None
-and frames go through the ordinary ASGI `send`.
+it is serialised once and handed to each socket. Trygg's own WebSocket protocol
+(`app.realtime.server`) is such a socket; under another server the ASGI adapter
+(`app.realtime.router`) writes straight to uvicorn's sans-I/O protocol when it finds one, and
+otherwise goes through the ordinary ASGI `send`.
 """
 
-from typing import Any
+from typing import Any, Protocol
 
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
+
+
+class Socket(Protocol):
+    def write(self, data: bytes) -> bool:
+        """Write a serialised frame now, if the socket is open and not behind; else False."""
+
+    async def send_text(self, text: str) -> None:
+        """Send a text frame once the socket can take it; raises if it is closed."""
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Start the closing handshake (nothing more is sent after it)."""
+
+
+def frame_bytes(text: str) -> bytes:
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
 def find(send: Any) -> Any | None:
@@ -28,12 +44,8 @@ def find(send: Any) -> Any | None:
     return None
 
 
-def frame_bytes(text: str) -> bytes:
-    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
-
-
 def write(protocol: Any, data: bytes) -> bool:
-    """Write a serialised frame now, if the socket is open and not behind; else False."""
+    """Write to uvicorn's sans-I/O protocol now, if it is open and not behind; else False."""
     if (protocol is None or protocol.close_sent or not protocol.writable.is_set()
             or protocol.conn.state is not State.OPEN or protocol.conn.extensions
             or protocol.transport.is_closing()):
