@@ -96,11 +96,12 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, settings: Settings, port: int = 0) -> None:
+    def __init__(self, settings: Settings, port: int = 0, *,
+                 ws: str = UVICORN_OPTIONS["ws"]) -> None:
         self.settings = settings
         self.app = create_app(settings)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning",
-                                ws=UVICORN_OPTIONS["ws"], ws_per_message_deflate=False,
+                                ws=ws, ws_per_message_deflate=False,
                                 ws_max_size=UVICORN_OPTIONS["ws_max_size"],
                                 lifespan="on", proxy_headers=True,
                                 forwarded_allow_ips=settings.forwarded_allow_ips)
