@@ -19,6 +19,7 @@ import gc
 import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -172,7 +173,8 @@ async def main() -> int:
             label = f"{server.label}:"
             try:
                 open_s, storm_s = await restart_storm(server, args.clients, args.concurrency)
-            except (ServerFailed, OSError, AssertionError, TimeoutError) as exc:
+            except (ServerFailed, OSError, AssertionError, TimeoutError,
+                    subprocess.CalledProcessError) as exc:
                 failed = True
                 print(f"  {label:9} ERROR {type(exc).__name__}: {exc}", flush=True)
                 continue
