@@ -82,13 +82,24 @@ class ServerProcess:
         return "\n".join(text[-lines:])
 
     def stop(self) -> None:
+        self.halt()
+
+    def halt(self) -> None:
+        """Stop the process (its whole process group), keeping its data for `relaunch`."""
         proc = self.proc
         if proc is None or proc.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
+        # The whole group, not only the leader: under `sh` (several processes) the shell exits
+        # at once while each server still shuts down, holding its port.
+        deadline = time.monotonic() + 15
         try:
             proc.wait(timeout=15)
+            while group_alive(proc.pid):
+                if time.monotonic() > deadline:
+                    raise subprocess.TimeoutExpired(proc.args, 15)
+                time.sleep(0.05)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -124,6 +135,8 @@ class TryggServer(ServerProcess):
         super().__init__(workdir)
         self.command = list(command)
         self.extra_env = extra_env or {}
+        self.env: dict[str, str] = {}
+        self.ports: list[int] = []
 
     def start(self) -> Target:
         data_dir = self.workdir / "trygg-data"
@@ -140,10 +153,17 @@ class TryggServer(ServerProcess):
              "--name", "Bench Admin"],
             env,
         )
-        port = free_port()
-        self._spawn(self.command + ["serve", "--host", HOST, "--port", str(port)], env)
-        self._wait_healthy(port)
-        return self._setup(port)
+        self.env = env
+        self.ports = [free_port()]
+        self.relaunch()
+        return self._setup(self.ports[0])
+
+    def relaunch(self) -> None:
+        """Start the serving process(es) on `self.ports` with `self.env` and wait until each
+        answers: on the first start, and again after `halt` (a restart on the same data)."""
+        self._spawn(self.command + ["serve", "--host", HOST, "--port", str(self.ports[0])],
+                    self.env)
+        self._wait_healthy(self.ports[0])
 
     def _setup(self, port: int) -> Target:
         """Two offices and three users, made through the REST API of the server at `port`."""
@@ -222,6 +242,15 @@ def _proc_stat(pid: int | str) -> list[bytes] | None:
     except OSError:
         return None
     return stat[stat.rindex(b")") + 2 :].split()
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a process of process group `pgid` still runs (zombies aside)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := _proc_stat(entry)) is not None:
+            if int(fields[2]) == pgid and fields[0] != b"Z":
+                return True
+    return False
 
 
 def process_tree(pid: int) -> list[int]:
@@ -316,19 +345,24 @@ class TryggClusterServer(TryggServer):
         self._cli(["db", "upgrade"], env)
         self._cli(["user", "create", "bench-admin", "--password", PASSWORD, "--role", "admin",
                    "--name", "Bench Admin"], env)
-        ports = [free_port() for _ in range(self.processes)]
-        trygg = " ".join(self.command)
-        script = " ".join(f"{trygg} serve --host {HOST} --port {port} &" for port in ports)
-        self._spawn(["sh", "-c", f"{script} wait"], env)
-        for port in ports:
-            self._wait_healthy(port)
-        single = self._setup(ports[0])
+        self.env = env
+        self.ports = [free_port() for _ in range(self.processes)]
+        self.relaunch()
+        single = self._setup(self.ports[0])
         return Target(
-            label=self.label, pid=single.pid, ws_url=single.ws_url, http_port=ports[0],
+            label=self.label, pid=single.pid, ws_url=single.ws_url, http_port=self.ports[0],
             recipient_token=single.recipient_token, idle_token=single.idle_token,
             raiser_token=single.raiser_token,
-            ws_urls=tuple(f"ws://{HOST}:{port}/api/v1/ws" for port in ports),
+            ws_urls=tuple(f"ws://{HOST}:{port}/api/v1/ws" for port in self.ports),
         )
+
+    def relaunch(self) -> None:
+        """All the processes, under one `sh` (one process group: `halt` stops them all)."""
+        trygg = " ".join(self.command)
+        script = " ".join(f"{trygg} serve --host {HOST} --port {port} &" for port in self.ports)
+        self._spawn(["sh", "-c", f"{script} wait"], self.env)
+        for port in self.ports:
+            self._wait_healthy(port)
 
     def stop(self) -> None:
         super().stop()
