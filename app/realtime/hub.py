@@ -7,8 +7,8 @@ connection gets every visible event in order even when publishes race or the bus
 
 import asyncio
 import contextlib
-import gc
 import logging
+import time
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -26,6 +26,7 @@ from app.db import utcnow
 from app.org.models import Office
 from app.realtime import access, deferral, frames, wire
 from app.realtime.bus import Bus, cancel_quietly
+from app.realtime.collector import Collector
 from app.realtime.connection import CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, Connection
 from app.realtime.limits import Receipts
 from app.realtime.openalarms import OpenAlarms
@@ -56,6 +57,8 @@ class Hub:
         self.office_members: dict[uuid.UUID, set[Connection]] = defaultdict(set)
         self.min_online: dict[uuid.UUID, int] = {}
         self.cursor = 0
+        self.routed_at = 0.0  # monotonic time an event was last routed
+        self.collector = Collector(lambda: self.routed_at)
         self._pump: asyncio.Task | None = None
         self._announcer: asyncio.Task | None = None
         self._background: set[asyncio.Task] = set()
@@ -68,11 +71,11 @@ class Hub:
         await asyncio.wait_for(self._ready.wait(), timeout=10)
         self._announcer = asyncio.create_task(self._run_announcer(), name="hub-presence")
         await self.bus.publish({"kind": "hello", "process": self.process_id})
-        # What start-up made lives as long as the process: keep the collector off it.
-        gc.collect()
-        gc.freeze()
+        # What start-up made lives as long as the process: kept out of the collector's sight.
+        self.collector.start()
 
     async def stop(self) -> None:
+        await self.collector.stop()
         await cancel_quietly(self._announcer)
         with contextlib.suppress(Exception):
             await self.bus.publish({"kind": "bye", "process": self.process_id})
@@ -203,6 +206,7 @@ class Hub:
         alarm = record["alarm"]
         if alarm is not None:  # None: a home visit's event
             self.open_alarms.apply(alarm)
+        self.routed_at = time.monotonic()
         target = Target.of_record(record)
         seq, text = record["seq"], frames.event_frame(record)
         self.recent.add(seq, target, text)
