@@ -56,6 +56,7 @@ class Hub:
         # Every connection of an office's users, for readiness frames.
         self.office_members: dict[uuid.UUID, set[Connection]] = defaultdict(set)
         self.min_online: dict[uuid.UUID, int] = {}
+        self._minimum_loading: dict[uuid.UUID, asyncio.Future] = {}
         self.cursor = 0
         self.routed_at = 0.0  # monotonic time an event was last routed
         self.collector = Collector(lambda: self.routed_at)
@@ -119,6 +120,7 @@ class Hub:
             # Access messages may have been lost meanwhile: trust nothing cached.
             self.tokens.clear()
             await self._recheck_access()
+            await self._reload_minimums()
             await self._catch_up(None)
             await self._announce_all()
         elif kind == "office":
@@ -237,7 +239,7 @@ class Hub:
             return None
         office = conn.office_id
         if min_responders_online is not None:
-            self.min_online[office] = min_responders_online
+            self.min_online.setdefault(office, min_responders_online)  # later: over the bus
         if conn.receives_office:
             self.office_receivers[office].add(conn)
         if conn.is_responder and self.presence.add_local(office, conn.user_id):
@@ -337,6 +339,25 @@ class Hub:
         over the bus)."""
         if office_id in self.min_online:
             return self.min_online[office_id]
+        # Many connections of one office at once (a reconnect storm): one database lookup.
+        pending = self._minimum_loading.get(office_id)
+        if pending is None:
+            pending = self._minimum_loading[office_id] = asyncio.ensure_future(
+                self._load_minimum(office_id))
+            pending.add_done_callback(lambda _: self._minimum_loading.pop(office_id, None))
+        return await asyncio.shield(pending)
+
+    async def _reload_minimums(self) -> None:
+        """Office settings messages may have been lost meanwhile: read the known ones again."""
+        if not self.min_online:
+            return
+        async with self.sessionmaker() as session:
+            rows = (await session.execute(select(Office.id, Office.min_responders_online).where(
+                Office.id.in_(list(self.min_online))))).all()
+        for office_id, minimum in rows:
+            await self._apply_office_settings(office_id, minimum)
+
+    async def _load_minimum(self, office_id: uuid.UUID) -> int | None:
         async with self.sessionmaker() as session:
             return await self.load_office_minimum(session, office_id)
 

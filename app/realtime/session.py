@@ -38,6 +38,7 @@ CLOSE_TRY_AGAIN = 1013
 AUTH_TIMEOUT_S = 5
 LIVE_HOLD_S = 0.5  # how long live frames wait for a possible `resume` after `hello`
 REPLAY_PAGE = 500
+HEARTBEAT_ACK = wire.frame_bytes(frames.HEARTBEAT_ACK)
 
 
 def bearer(header: str | None) -> str | None:
@@ -128,7 +129,7 @@ def on_text(hub: Hub, conn: Connection, text: str) -> Any | None:
         return None
     conn.release()
     if kind == "heartbeat":
-        conn.push(0, frames.HEARTBEAT_ACK)
+        conn.push(0, frames.HEARTBEAT_ACK, HEARTBEAT_ACK)
     elif kind == "resume":
         after = _after_seq(frame)
         if after is None:
