@@ -29,7 +29,7 @@ from app.realtime.bus import Bus, cancel_quietly
 from app.realtime.collector import Collector
 from app.realtime.connection import CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, Connection
 from app.realtime.limits import Receipts
-from app.realtime.openalarms import OpenAlarms
+from app.realtime.openalarms import OpenAlarms, OpenVisits
 from app.realtime.presence import Presence
 from app.realtime.recent import RecentEvents
 
@@ -44,6 +44,7 @@ class Hub:
         self.tokens = access.TokenCache(signing_key, device_idle=device_idle)
         self.receipts = Receipts()
         self.open_alarms = OpenAlarms()
+        self.open_visits = OpenVisits()
         self.recent = RecentEvents()
         self.sessionmaker = sessionmaker
         self.process_id = uuid.uuid4().hex
@@ -88,6 +89,7 @@ class Hub:
         async with self.sessionmaker() as session:
             newest = int(await session.scalar(select(func.max(AlarmEvent.seq))) or 0)
             await self.open_alarms.load(session)
+            await self.open_visits.load(session)
             await self.recent.load(session, newest)
             return newest
 
@@ -206,8 +208,11 @@ class Hub:
         """Send one committed event to every connection that follows its alarm: encoded and
         serialised once, written straight to each socket that is not behind."""
         alarm = record["alarm"]
-        if alarm is not None:  # None: a home visit's event
+        if alarm is not None:
             self.open_alarms.apply(alarm)
+            self.open_visits.alarm_changed(alarm)
+        else:  # a home visit's event
+            self.open_visits.apply(record["visit"])
         self.routed_at = time.monotonic()
         target = Target.of_record(record)
         seq, text = record["seq"], frames.event_frame(record)

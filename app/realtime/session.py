@@ -84,7 +84,8 @@ def open(hub: Hub, settings: Settings, grant: Grant, socket: wire.Socket, *,
     conn.sent_seq = hub.cursor
     first = [frames.encode({
         "type": "hello", "seq": hub.cursor, "heartbeat_interval_s": interval,
-        "open_alarms": hub.open_alarms.visible_to(grant.viewer), "user": grant.hello_user(),
+        "open_alarms": hub.open_alarms.visible_to(grant.viewer),
+        "open_visits": hub.open_visits.visible_to(grant.viewer), "user": grant.hello_user(),
     })]
     if readiness is not None:
         first.append(readiness)

@@ -132,3 +132,38 @@ async def test_resume_replays_visit_events_to_the_office_only(tapi, timer_org, t
         frames = await again.events_for(1.5)
         got = [f["event"]["type"] for f in frames if (f.get("visit") or {}).get("id") == visit["id"]]
         assert got == expected, name
+
+
+async def test_hello_lists_the_open_visits_the_user_may_see(tapi, timer_org, tconnect):
+    org = timer_org
+    visit = await start(tapi, org["staff"], expected_end=at(3600))
+
+    def listed(client):
+        return [v["id"] for v in client.hello["open_visits"]]
+
+    for name in ("staff", "responder", "manager"):
+        assert visit["id"] in listed(await tconnect(org[name].token)), name
+    for name in ("other_responder", "other_manager", "other_staff"):
+        assert visit["id"] not in listed(await tconnect(org[name].token)), name
+    watcher = await tconnect(org["responder"].token)
+    await tapi.post(f"/visits/{visit['id']}/end", headers=org["staff"].headers)
+    await visit_frame(watcher, visit["id"], "visit.ended")
+    assert visit["id"] not in listed(await tconnect(org["responder"].token))
+
+
+async def test_an_overdue_visit_stays_in_hello_until_its_alarm_closes(tapi, timer_org, tconnect):
+    org = timer_org
+    watcher = await tconnect(org["responder"].token)
+    visit = await start(tapi, org["staff"], expected_end=at(1))
+    overdue = await visit_frame(watcher, visit["id"], "visit.overdue")
+    later = await tconnect(org["responder"].token)
+    (shown,) = [v for v in later.hello["open_visits"] if v["id"] == visit["id"]]
+    assert shown["status"] == "overdue"
+    alarm_id = overdue["visit"]["alarm_id"]
+    assert alarm_id in [a["id"] for a in later.hello["open_alarms"]]
+    resolved = await tapi.post(f"/alarms/{alarm_id}/resolve", json={},
+                               headers=org["responder"].headers)
+    assert resolved.status_code == 200, resolved.text
+    await watcher.event("alarm.resolved")
+    assert visit["id"] not in [v["id"] for v in (await tconnect(org["responder"].token))
+                               .hello["open_visits"]]
