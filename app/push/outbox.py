@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 
 LEASE_S = 30  # well over one request's timeouts (3 s connect, 5 s read)
 BATCH = 100
-RECORD_BATCH = 50  # a raise waits for at most one such write (SQLite has one connection)
+RECORD_BATCH = 250  # a round's outcomes in one write, with one snapshot per alarm
+RECORD_LINGER_S = 0.05  # gather the rest of a round's answers before writing
+ROUND_WAIT_S = 0.5  # the longest the recorder lets a claim go first
 ENCRYPT_CHUNK = 10
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 30.0
@@ -67,6 +69,15 @@ class PushOutbox:
         self._outcomes: asyncio.Queue[tuple[Claimed, PushOutcome]] = asyncio.Queue()
         self._inflight: set[asyncio.Task] = set()
         self._recorder: asyncio.Task | None = None
+        # Cleared from a wake-up until the claims of that round are done: the recorder waits
+        # meanwhile, so on SQLite's one connection a new raise's pushes are claimed (and sent)
+        # before the previous round's outcomes are written.
+        self._claims_done = asyncio.Event()
+        self._claims_done.set()
+
+    def round_coming(self) -> None:
+        """Something may be due: let the next claim go before the recorder's next write."""
+        self._claims_done.clear()
 
     async def stop(self) -> None:
         for task in list(self._inflight):
@@ -97,6 +108,8 @@ class PushOutbox:
                     return
         except Exception:
             log.exception("push outbox round failed")
+        finally:
+            self._claims_done.set()
 
     async def _claim(self) -> list[Claimed]:
         now = utcnow()
@@ -156,6 +169,11 @@ class PushOutbox:
         while True:
             first = await self._outcomes.get()
             self._outcomes.put_nowait(first)  # taken again with the others below
+            await asyncio.sleep(RECORD_LINGER_S)
+            try:
+                await asyncio.wait_for(self._claims_done.wait(), ROUND_WAIT_S)
+            except TimeoutError:
+                pass
             try:
                 await self._record_ready()
             except Exception:
@@ -171,8 +189,7 @@ class PushOutbox:
         try:
             async with self.sessionmaker() as session:
                 await events.lock_event_log(session)
-                for claimed, outcome in ready:
-                    await _record(session, claimed, outcome)
+                await _record_all(session, ready)
                 await commit(session)
         except Exception:
             for item in ready:  # try again on the next round; the rows stay leased meanwhile
@@ -185,12 +202,48 @@ def _ttl(expires_at: datetime, now: datetime) -> int:
     return max(1, math.ceil((expires_at - now).total_seconds()))
 
 
-async def _record(session: AsyncSession, claimed: Claimed, outcome: PushOutcome) -> None:
-    """Apply one outcome to its row (and subscription), with its event in the alarm's timeline."""
-    row = await session.get(PushMessage, claimed.id)
-    if row is None or row.status != SENDING or row.attempts != claimed.attempt:
-        return  # taken again by another process after the lease ran out: its outcome counts
+async def _record_all(session: AsyncSession,
+                      ready: list[tuple[Claimed, PushOutcome]]) -> None:
+    """Apply outcomes to their rows (and subscriptions), with their events in the alarms'
+    timelines: a few reads for the whole batch and one snapshot per alarm, not per push."""
+    rows = {row.id: row for row in (await session.scalars(select(PushMessage).where(
+        PushMessage.id.in_({claimed.id for claimed, _ in ready})))).all()}
+    current = []
+    for claimed, outcome in ready:
+        row = rows.get(claimed.id)
+        if row is None or row.status != SENDING or row.attempts != claimed.attempt:
+            continue  # taken again by another process after the lease ran out: its outcome counts
+        current.append((row, outcome))
+    if not current:
+        return
+    wanted = {row.subscription_id for row, outcome in current
+              if outcome.result in (outcomes.ACCEPTED, outcomes.GONE) and row.subscription_id}
+    subscriptions = {s.id: s for s in (await session.scalars(
+        select(PushSubscription).where(PushSubscription.id.in_(wanted)))).all()} if wanted else {}
+    gone: set[uuid.UUID] = set()
+    timeline: dict[uuid.UUID, list[tuple[str, dict]]] = {}
     now = utcnow()
+    for row, outcome in current:
+        result, data = _apply(row, outcome, now, subscriptions, gone)
+        if row.alarm_id is not None:
+            timeline.setdefault(row.alarm_id, []).append((f"push.{result}", data))
+    for subscription_id in gone:
+        await session.delete(subscriptions[subscription_id])
+    await session.flush()
+    if not timeline:
+        return
+    alarms = {a.id: a for a in (await session.scalars(
+        select(Alarm).where(Alarm.id.in_(timeline)))).all()}
+    for alarm_id, entries in timeline.items():
+        alarm = alarms.get(alarm_id)
+        if alarm is not None:
+            await events.log_events(session, alarm=alarm, entries=entries)
+
+
+def _apply(row: PushMessage, outcome: PushOutcome, now: datetime,
+           subscriptions: dict[uuid.UUID, PushSubscription],
+           gone: set[uuid.UUID]) -> tuple[str, dict]:
+    """One outcome's change to its row (and subscription); returns the event's result and data."""
     row.lease_until, row.last_http_status = None, outcome.http_status
     subscription_id = str(row.subscription_id) if row.subscription_id else None
     data = {"user_id": str(row.user_id), "subscription_id": subscription_id,
@@ -198,17 +251,15 @@ async def _record(session: AsyncSession, claimed: Claimed, outcome: PushOutcome)
     if outcome.reason:
         data["reason"] = outcome.reason
     result = outcome.result
+    subscription = subscriptions.get(row.subscription_id) if row.subscription_id else None
     if result == outcomes.ACCEPTED:
         row.status = ACCEPTED
-        subscription = await session.get(PushSubscription, row.subscription_id)
         if subscription is not None:
             subscription.last_accepted_at = now
     elif result == outcomes.GONE:
         row.status = GONE
-        subscription = await session.get(PushSubscription, row.subscription_id)
         if subscription is not None:
-            await session.delete(subscription)
-            await session.flush()
+            gone.add(subscription.id)
     elif result == outcomes.RETRY:
         delay = backoff(row.attempts)
         if now + timedelta(seconds=delay) >= row.expires_at:
@@ -220,7 +271,4 @@ async def _record(session: AsyncSession, claimed: Claimed, outcome: PushOutcome)
         row.status = EXPIRED
     else:
         row.status = FAILED
-    if row.alarm_id is not None:
-        alarm = await session.get(Alarm, row.alarm_id)
-        await events.log_event(session, alarm=alarm, type=f"push.{result}", actor=None,
-                               data={**data, "status": result})
+    return result, {**data, "status": result}
