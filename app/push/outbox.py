@@ -40,11 +40,12 @@ from app.realtime.bus import cancel_quietly
 log = logging.getLogger(__name__)
 
 LEASE_S = 30  # well over one request's timeouts (3 s connect, 5 s read)
-BATCH = 100
+BATCH = 250  # an office's pushes in one claim (each claim waits for the event loop)
 RECORD_BATCH = 250  # a round's outcomes in one write, with one snapshot per alarm
 RECORD_LINGER_S = 0.05  # gather the rest of a round's answers before writing
-ROUND_WAIT_S = 0.5  # the longest the recorder lets a claim go first
+RECORD_DELAY_S = 1.0  # the longest an answer waits for claims and sends to go first
 ENCRYPT_CHUNK = 10
+ENCRYPT_WORKERS = 2  # threads encrypting at once (the primitives release the GIL in part)
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 30.0
 
@@ -69,11 +70,15 @@ class PushOutbox:
         self._outcomes: asyncio.Queue[tuple[Claimed, PushOutcome]] = asyncio.Queue()
         self._inflight: set[asyncio.Task] = set()
         self._recorder: asyncio.Task | None = None
-        # Cleared from a wake-up until the claims of that round are done: the recorder waits
-        # meanwhile, so on SQLite's one connection a new raise's pushes are claimed (and sent)
-        # before the previous round's outcomes are written.
+        # Cleared from a wake-up until the claims of that round are done, and while batches
+        # are being encrypted and sent: the recorder waits meanwhile (up to RECORD_DELAY_S), so
+        # on SQLite's one connection a new raise's pushes are claimed before the previous
+        # round's outcomes are written, and its writes do not hold up the event loop's sends.
         self._claims_done = asyncio.Event()
         self._claims_done.set()
+        self._sends_done = asyncio.Event()
+        self._sends_done.set()
+        self._sending = 0
 
     def round_coming(self) -> None:
         """Something may be due: let the next claim go before the recorder's next write."""
@@ -142,8 +147,18 @@ class PushOutbox:
             return claimed
 
     async def _send_batch(self, claimed: list[Claimed]) -> None:
-        """Encrypt a few at a time (in a worker thread) and send each few as soon as it is
-        ready, so the first push does not wait for the whole batch's encryption."""
+        """Encrypt a few at a time (in worker threads, two at once) and send each few as soon
+        as it is ready, so the first push does not wait for the whole batch's encryption."""
+        self._sending += 1
+        self._sends_done.clear()
+        try:
+            await self._encrypt_and_send(claimed)
+        finally:
+            self._sending -= 1
+            if not self._sending:
+                self._sends_done.set()
+
+    async def _encrypt_and_send(self, claimed: list[Claimed]) -> None:
         live = [c for c in claimed if c.push is not None]
         for c in claimed:
             if c.push is None:
@@ -154,31 +169,49 @@ class PushOutbox:
                        else await self.sender.send(c.push, body))  # type: ignore[arg-type]
             self._outcomes.put_nowait((c, outcome))
 
-        sending = []
-        for start in range(0, len(live), ENCRYPT_CHUNK):
-            chunk = live[start:start + ENCRYPT_CHUNK]
-            bodies = await self.sender.encrypt_all([c.push for c in chunk])  # type: ignore[misc]
-            for c, body in zip(chunk, bodies, strict=True):
-                task = asyncio.create_task(one(c, body))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
-                sending.append(task)
+        chunks = [live[start:start + ENCRYPT_CHUNK]
+                  for start in range(0, len(live), ENCRYPT_CHUNK)]
+        chunks.reverse()  # popped from the end: the oldest first
+        sending: list[asyncio.Task] = []
+
+        async def encrypt_and_start() -> None:
+            while chunks:
+                chunk = chunks.pop()
+                bodies = await self.sender.encrypt_all([c.push for c in chunk])  # type: ignore[misc]
+                for c, body in zip(chunk, bodies, strict=True):
+                    task = asyncio.create_task(one(c, body))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
+                    sending.append(task)
+
+        await asyncio.gather(*(encrypt_and_start() for _ in range(ENCRYPT_WORKERS)))
         await asyncio.gather(*sending)
 
     async def _record_forever(self) -> None:
         while True:
             first = await self._outcomes.get()
             self._outcomes.put_nowait(first)  # taken again with the others below
-            await asyncio.sleep(RECORD_LINGER_S)
-            try:
-                await asyncio.wait_for(self._claims_done.wait(), ROUND_WAIT_S)
-            except TimeoutError:
-                pass
+            await self._quiet(asyncio.get_running_loop().time() + RECORD_DELAY_S)
             try:
                 await self._record_ready()
             except Exception:
                 log.exception("could not record push outcomes")
                 await asyncio.sleep(1)
+
+    async def _quiet(self, deadline: float) -> None:
+        """Wait a moment for more answers, then until no claim is coming and no batch is being
+        sent, or until `deadline` (loop time)."""
+        await asyncio.sleep(RECORD_LINGER_S)
+        loop = asyncio.get_running_loop()
+        while True:
+            busy = [e for e in (self._claims_done, self._sends_done) if not e.is_set()]
+            left = deadline - loop.time()
+            if not busy or left <= 0:
+                return
+            try:
+                await asyncio.wait_for(busy[0].wait(), left)
+            except TimeoutError:
+                return
 
     async def _record_ready(self) -> None:
         ready: list[tuple[Claimed, PushOutcome]] = []
