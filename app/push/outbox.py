@@ -4,8 +4,10 @@ Rows are claimed in a short transaction (status `sending`, a lease, FOR UPDATE S
 PostgreSQL), so each push is taken by one process only; a row whose process died is taken
 again when its lease runs out (a push may then go twice, never zero times). Requests go out
 concurrently outside any transaction; their outcomes are recorded, as `push.*` events in the
-alarm's timeline, by one recorder task that writes whatever outcomes have arrived in one
-transaction, so 200 answers do not mean 200 waits for the event-log lock.
+alarm's timeline, by one recorder task that writes a round's answers in one transaction with
+one snapshot per alarm, once the round's claims and sends are done (at most a second late), so
+200 answers do not mean 200 waits for the event-log lock, and on SQLite's one connection a new
+raise's claim does not queue behind them.
 """
 
 import asyncio
