@@ -41,7 +41,7 @@ from app.realtime.bus import cancel_quietly
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 30  # well over one request's timeouts (3 s connect, 5 s read)
+LEASE_S = 30  # well over one request's timeouts (3 s connect, 5 s read, 15 s in all)
 BATCH = 250  # an office's pushes in one claim (each claim waits for the event loop)
 RECORD_BATCH = 250  # a round's outcomes in one write, with one snapshot per alarm
 RECORD_LINGER_S = 0.05  # gather the rest of a round's answers before writing
