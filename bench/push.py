@@ -42,6 +42,14 @@ DEFAULT_ENDPOINTS = ("https://fcm.googleapis.com,https://updates.push.services.m
                      "https://web.push.apple.com,https://*.notify.windows.com")
 
 
+class Backlogged(ThreadingHTTPServer):
+    """Listens with room for a round's connections: the default backlog of 5, full, drops
+    connection attempts, which then wait for TCP's one-second retransmission."""
+
+    request_queue_size = 512
+    daemon_threads = True
+
+
 class StandIn:
     """Answers 201 to every POST and records (topic, arrival time)."""
 
@@ -66,9 +74,7 @@ class StandIn:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((HOST, 0), Handler)
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 512
+        self.server = Backlogged((HOST, 0), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -4,6 +4,7 @@ Events are only ever inserted. Each carries the alarm as it stood right after it
 published to connected clients once its transaction has committed.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, text
@@ -159,3 +160,32 @@ async def log_event(
     publish_after_commit(session, event)
     await reactions.run(session, alarm, event)
     return event
+
+
+async def log_events(
+    session: AsyncSession,
+    *,
+    alarm: Alarm,
+    entries: Sequence[tuple[str, dict[str, Any]]],
+) -> list[AlarmEvent]:
+    """Append several events for `alarm` that leave it as it is (each a `(type, data)` pair with
+    no actor, such as the outcomes of its pushes), in order, all carrying one snapshot of it;
+    reactions run and publishing happens as for `log_event`. One snapshot and one insert
+    instead of one of each per event."""
+    if not entries:
+        return []
+    await lock_event_log(session)
+    await session.flush()
+    shown = await snapshot(session, alarm)
+    at = utcnow()
+    made = [AlarmEvent(alarm_id=alarm.id, office_id=alarm.office_id, type=type_, at=at,
+                       actor_id=None, actor_name=None, data=data, alarm_snapshot=shown)
+            for type_, data in entries]
+    session.add_all(made)
+    await session.flush()
+    made.sort(key=lambda event: event.seq)  # published in `seq` order, whatever the insert did
+    for event in made:
+        publish_after_commit(session, event)
+    for event in made:
+        await reactions.run(session, alarm, event)
+    return made

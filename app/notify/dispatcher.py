@@ -66,6 +66,7 @@ class Dispatcher:
         await self.push.stop()
 
     def wake(self) -> None:
+        self.push.round_coming()
         self._wake.set()
 
     async def _run(self) -> None:

@@ -4,8 +4,10 @@ Rows are claimed in a short transaction (status `sending`, a lease, FOR UPDATE S
 PostgreSQL), so each push is taken by one process only; a row whose process died is taken
 again when its lease runs out (a push may then go twice, never zero times). Requests go out
 concurrently outside any transaction; their outcomes are recorded, as `push.*` events in the
-alarm's timeline, by one recorder task that writes whatever outcomes have arrived in one
-transaction, so 200 answers do not mean 200 waits for the event-log lock.
+alarm's timeline, by one recorder task that writes a round's answers in one transaction with
+one snapshot per alarm, once the round's claims and sends are done (at most a second late), so
+200 answers do not mean 200 waits for the event-log lock, and on SQLite's one connection a new
+raise's claim does not queue behind them.
 """
 
 import asyncio
@@ -39,10 +41,13 @@ from app.realtime.bus import cancel_quietly
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 30  # well over one request's timeouts (3 s connect, 5 s read)
-BATCH = 100
-RECORD_BATCH = 50  # a raise waits for at most one such write (SQLite has one connection)
+LEASE_S = 30  # well over one request's timeouts (3 s connect, 5 s read, 15 s in all)
+BATCH = 250  # an office's pushes in one claim (each claim waits for the event loop)
+RECORD_BATCH = 250  # a round's outcomes in one write, with one snapshot per alarm
+RECORD_LINGER_S = 0.05  # gather the rest of a round's answers before writing
+RECORD_DELAY_S = 1.0  # the longest an answer waits for claims and sends to go first
 ENCRYPT_CHUNK = 10
+ENCRYPT_WORKERS = 2  # threads encrypting at once (the primitives release the GIL in part)
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 30.0
 
@@ -67,6 +72,19 @@ class PushOutbox:
         self._outcomes: asyncio.Queue[tuple[Claimed, PushOutcome]] = asyncio.Queue()
         self._inflight: set[asyncio.Task] = set()
         self._recorder: asyncio.Task | None = None
+        # Cleared from a wake-up until the claims of that round are done, and while batches
+        # are being encrypted and sent: the recorder waits meanwhile (up to RECORD_DELAY_S), so
+        # on SQLite's one connection a new raise's pushes are claimed before the previous
+        # round's outcomes are written, and its writes do not hold up the event loop's sends.
+        self._claims_done = asyncio.Event()
+        self._claims_done.set()
+        self._sends_done = asyncio.Event()
+        self._sends_done.set()
+        self._sending = 0
+
+    def round_coming(self) -> None:
+        """Something may be due: let the next claim go before the recorder's next write."""
+        self._claims_done.clear()
 
     async def stop(self) -> None:
         for task in list(self._inflight):
@@ -97,6 +115,8 @@ class PushOutbox:
                     return
         except Exception:
             log.exception("push outbox round failed")
+        finally:
+            self._claims_done.set()
 
     async def _claim(self) -> list[Claimed]:
         now = utcnow()
@@ -129,8 +149,18 @@ class PushOutbox:
             return claimed
 
     async def _send_batch(self, claimed: list[Claimed]) -> None:
-        """Encrypt a few at a time (in a worker thread) and send each few as soon as it is
-        ready, so the first push does not wait for the whole batch's encryption."""
+        """Encrypt a few at a time (in worker threads, two at once) and send each few as soon
+        as it is ready, so the first push does not wait for the whole batch's encryption."""
+        self._sending += 1
+        self._sends_done.clear()
+        try:
+            await self._encrypt_and_send(claimed)
+        finally:
+            self._sending -= 1
+            if not self._sending:
+                self._sends_done.set()
+
+    async def _encrypt_and_send(self, claimed: list[Claimed]) -> None:
         live = [c for c in claimed if c.push is not None]
         for c in claimed:
             if c.push is None:
@@ -141,26 +171,49 @@ class PushOutbox:
                        else await self.sender.send(c.push, body))  # type: ignore[arg-type]
             self._outcomes.put_nowait((c, outcome))
 
-        sending = []
-        for start in range(0, len(live), ENCRYPT_CHUNK):
-            chunk = live[start:start + ENCRYPT_CHUNK]
-            bodies = await self.sender.encrypt_all([c.push for c in chunk])  # type: ignore[misc]
-            for c, body in zip(chunk, bodies, strict=True):
-                task = asyncio.create_task(one(c, body))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
-                sending.append(task)
+        chunks = [live[start:start + ENCRYPT_CHUNK]
+                  for start in range(0, len(live), ENCRYPT_CHUNK)]
+        chunks.reverse()  # popped from the end: the oldest first
+        sending: list[asyncio.Task] = []
+
+        async def encrypt_and_start() -> None:
+            while chunks:
+                chunk = chunks.pop()
+                bodies = await self.sender.encrypt_all([c.push for c in chunk])  # type: ignore[misc]
+                for c, body in zip(chunk, bodies, strict=True):
+                    task = asyncio.create_task(one(c, body))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
+                    sending.append(task)
+
+        await asyncio.gather(*(encrypt_and_start() for _ in range(ENCRYPT_WORKERS)))
         await asyncio.gather(*sending)
 
     async def _record_forever(self) -> None:
         while True:
             first = await self._outcomes.get()
             self._outcomes.put_nowait(first)  # taken again with the others below
+            await self._quiet(asyncio.get_running_loop().time() + RECORD_DELAY_S)
             try:
                 await self._record_ready()
             except Exception:
                 log.exception("could not record push outcomes")
                 await asyncio.sleep(1)
+
+    async def _quiet(self, deadline: float) -> None:
+        """Wait a moment for more answers, then until no claim is coming and no batch is being
+        sent, or until `deadline` (loop time)."""
+        await asyncio.sleep(RECORD_LINGER_S)
+        loop = asyncio.get_running_loop()
+        while True:
+            busy = [e for e in (self._claims_done, self._sends_done) if not e.is_set()]
+            left = deadline - loop.time()
+            if not busy or left <= 0:
+                return
+            try:
+                await asyncio.wait_for(busy[0].wait(), left)
+            except TimeoutError:
+                return
 
     async def _record_ready(self) -> None:
         ready: list[tuple[Claimed, PushOutcome]] = []
@@ -171,8 +224,7 @@ class PushOutbox:
         try:
             async with self.sessionmaker() as session:
                 await events.lock_event_log(session)
-                for claimed, outcome in ready:
-                    await _record(session, claimed, outcome)
+                await _record_all(session, ready)
                 await commit(session)
         except Exception:
             for item in ready:  # try again on the next round; the rows stay leased meanwhile
@@ -185,12 +237,48 @@ def _ttl(expires_at: datetime, now: datetime) -> int:
     return max(1, math.ceil((expires_at - now).total_seconds()))
 
 
-async def _record(session: AsyncSession, claimed: Claimed, outcome: PushOutcome) -> None:
-    """Apply one outcome to its row (and subscription), with its event in the alarm's timeline."""
-    row = await session.get(PushMessage, claimed.id)
-    if row is None or row.status != SENDING or row.attempts != claimed.attempt:
-        return  # taken again by another process after the lease ran out: its outcome counts
+async def _record_all(session: AsyncSession,
+                      ready: list[tuple[Claimed, PushOutcome]]) -> None:
+    """Apply outcomes to their rows (and subscriptions), with their events in the alarms'
+    timelines: a few reads for the whole batch and one snapshot per alarm, not per push."""
+    rows = {row.id: row for row in (await session.scalars(select(PushMessage).where(
+        PushMessage.id.in_({claimed.id for claimed, _ in ready})))).all()}
+    current = []
+    for claimed, outcome in ready:
+        row = rows.get(claimed.id)
+        if row is None or row.status != SENDING or row.attempts != claimed.attempt:
+            continue  # taken again by another process after the lease ran out: its outcome counts
+        current.append((row, outcome))
+    if not current:
+        return
+    wanted = {row.subscription_id for row, outcome in current
+              if outcome.result in (outcomes.ACCEPTED, outcomes.GONE) and row.subscription_id}
+    subscriptions = {s.id: s for s in (await session.scalars(
+        select(PushSubscription).where(PushSubscription.id.in_(wanted)))).all()} if wanted else {}
+    gone: set[uuid.UUID] = set()
+    timeline: dict[uuid.UUID, list[tuple[str, dict]]] = {}
     now = utcnow()
+    for row, outcome in current:
+        result, data = _apply(row, outcome, now, subscriptions, gone)
+        if row.alarm_id is not None:
+            timeline.setdefault(row.alarm_id, []).append((f"push.{result}", data))
+    for subscription_id in gone:
+        await session.delete(subscriptions[subscription_id])
+    await session.flush()
+    if not timeline:
+        return
+    alarms = {a.id: a for a in (await session.scalars(
+        select(Alarm).where(Alarm.id.in_(timeline)))).all()}
+    for alarm_id, entries in timeline.items():
+        alarm = alarms.get(alarm_id)
+        if alarm is not None:
+            await events.log_events(session, alarm=alarm, entries=entries)
+
+
+def _apply(row: PushMessage, outcome: PushOutcome, now: datetime,
+           subscriptions: dict[uuid.UUID, PushSubscription],
+           gone: set[uuid.UUID]) -> tuple[str, dict]:
+    """One outcome's change to its row (and subscription); returns the event's result and data."""
     row.lease_until, row.last_http_status = None, outcome.http_status
     subscription_id = str(row.subscription_id) if row.subscription_id else None
     data = {"user_id": str(row.user_id), "subscription_id": subscription_id,
@@ -198,17 +286,15 @@ async def _record(session: AsyncSession, claimed: Claimed, outcome: PushOutcome)
     if outcome.reason:
         data["reason"] = outcome.reason
     result = outcome.result
+    subscription = subscriptions.get(row.subscription_id) if row.subscription_id else None
     if result == outcomes.ACCEPTED:
         row.status = ACCEPTED
-        subscription = await session.get(PushSubscription, row.subscription_id)
         if subscription is not None:
             subscription.last_accepted_at = now
     elif result == outcomes.GONE:
         row.status = GONE
-        subscription = await session.get(PushSubscription, row.subscription_id)
         if subscription is not None:
-            await session.delete(subscription)
-            await session.flush()
+            gone.add(subscription.id)
     elif result == outcomes.RETRY:
         delay = backoff(row.attempts)
         if now + timedelta(seconds=delay) >= row.expires_at:
@@ -220,7 +306,4 @@ async def _record(session: AsyncSession, claimed: Claimed, outcome: PushOutcome)
         row.status = EXPIRED
     else:
         row.status = FAILED
-    if row.alarm_id is not None:
-        alarm = await session.get(Alarm, row.alarm_id)
-        await events.log_event(session, alarm=alarm, type=f"push.{result}", actor=None,
-                               data={**data, "status": result})
+    return result, {**data, "status": result}

@@ -39,6 +39,13 @@ URGENCIES = {"very-low", "low", "normal", "high"}
 MAX_EXP_S = 24 * 3600
 
 
+class _Server(ThreadingHTTPServer):
+    # Room for a round of connections at once: with the default backlog of 5 the rest wait
+    # for TCP's one-second retransmission (or are reset).
+    request_queue_size = 512
+    daemon_threads = True
+
+
 @dataclass(frozen=True)
 class ReceivedPush:
     token: str
@@ -147,8 +154,7 @@ class FakePushService:
         self._subscriptions: dict[str, BrowserSubscription] = {}
         self._scripts: list[Script] = []
         self._lock = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
