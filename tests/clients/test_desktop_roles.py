@@ -7,43 +7,16 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.clients.conftest import TryggServer, enroll_sync, make_site
+from tests.clients.conftest import TryggServer, make_site
 from tests.clients.test_desktop import api_get, api_post, screenshot
-from tests.conftest import skip_or_fail
 
 try:
     from PySide6.QtCore import Qt
-    from trygg_desktop.app import DesktopApp
-    QT_ERROR = None
-except ImportError as exc:
-    QT_ERROR = exc
+except ImportError:  # PySide6 (or its system libraries) missing: `_need_qt` skips
+    pass
 
 GRACE_S = 2  # the server's test-only grace, so a missed check-in alarms within seconds
-
-
-@pytest.fixture(autouse=True)
-def _need_qt():
-    if QT_ERROR is not None:
-        skip_or_fail(f"the desktop tests need PySide6: {QT_ERROR}")
-
-
-@pytest.fixture
-def desktop(qtbot, tmp_path):
-    """Start desktop applications as people of a site; all are stopped at the end."""
-    started: list = []
-
-    def _start(site, who: str, language: str = "nb"):
-        home = tmp_path / f"{who}-{uuid.uuid4().hex[:4]}"
-        app = DesktopApp(enroll_sync(site, site[who], home), home, language=language)
-        for widget in (app.window, app.button):
-            qtbot.addWidget(widget)
-        app.start()
-        started.append(app)
-        return app
-
-    yield _start
-    for app in started:
-        app.stop()
+pytestmark = pytest.mark.usefixtures("_need_qt")
 
 
 @pytest.fixture(scope="module")
