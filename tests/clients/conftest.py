@@ -253,7 +253,7 @@ def desktop(_need_qt, qtbot, tmp_path):
     def _start(site, who: str, language: str = "nb"):
         home = tmp_path / f"{who}-{uuid.uuid4().hex[:4]}"
         app = DesktopApp(enroll_sync(site, site[who], home), home, language=language)
-        for widget in (app.window, app.button):
+        for widget in (app.window, app.button, app.visit_warning):
             qtbot.addWidget(widget)
         app.start()
         started.append(app)
