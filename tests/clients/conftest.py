@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import skip_or_fail
 from tests.helpers import Person, bearer, create_person
 from tests.process import ServerProcess
 
@@ -230,3 +231,34 @@ async def start_client() -> AsyncIterator[Callable]:
     for task in running.values():
         task.cancel()
     await asyncio.gather(*running.values(), return_exceptions=True)
+
+
+@pytest.fixture
+def _need_qt():
+    """Skip (or fail, under TRYGG_TEST_REQUIRE_ALL=1) without PySide6. Not autouse: the desktop
+    modules ask for it (`pytestmark`), the command-line tests never need Qt."""
+    try:
+        import trygg_desktop.app  # noqa: F401 (PySide6 and its system libraries)
+    except ImportError as exc:
+        skip_or_fail(f"the desktop tests need PySide6: {exc}")
+
+
+@pytest.fixture
+def desktop(_need_qt, qtbot, tmp_path):
+    """Start desktop applications as people of a site; all are stopped at the end."""
+    from trygg_desktop.app import DesktopApp
+
+    started: list = []
+
+    def _start(site, who: str, language: str = "nb"):
+        home = tmp_path / f"{who}-{uuid.uuid4().hex[:4]}"
+        app = DesktopApp(enroll_sync(site, site[who], home), home, language=language)
+        for widget in (app.window, app.button, app.visit_warning):
+            qtbot.addWidget(widget)
+        app.start()
+        started.append(app)
+        return app
+
+    yield _start
+    for app in started:
+        app.stop()

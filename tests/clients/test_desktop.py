@@ -1,50 +1,22 @@
 """The desktop application in a real, offscreen Qt, against a real server."""
 
 import os
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.clients.conftest import HEARTBEAT_S, enroll_sync
-from tests.conftest import skip_or_fail
+from tests.clients.conftest import HEARTBEAT_S
 from tests.helpers import PASSWORD
 
 try:
     from PySide6.QtCore import Qt
-    from trygg_desktop.app import DesktopApp
     from trygg_desktop.i18n import Texts
     from trygg_desktop.setup_dialog import SetupDialog
-    QT_ERROR = None
-except ImportError as exc:  # PySide6 (or its system libraries) missing
-    QT_ERROR = exc
+except ImportError:  # PySide6 (or its system libraries) missing: `_need_qt` skips
+    pass
 
-
-@pytest.fixture(autouse=True)
-def _need_qt():
-    if QT_ERROR is not None:
-        skip_or_fail(f"the desktop tests need PySide6: {QT_ERROR}")
-
-
-@pytest.fixture
-def desktop(qtbot, tmp_path):
-    """Start desktop applications as people of a site; all are stopped at the end."""
-    started: list = []
-
-    def _start(site, who: str, language: str = "nb"):
-        home = tmp_path / f"{who}-{uuid.uuid4().hex[:4]}"
-        config = enroll_sync(site, site[who], home)
-        app = DesktopApp(config, home, language=language)
-        for widget in (app.window, app.button):
-            qtbot.addWidget(widget)
-        app.start()
-        started.append(app)
-        return app
-
-    yield _start
-    for app in started:
-        app.stop()
+pytestmark = pytest.mark.usefixtures("_need_qt")
 
 
 def api_get(site, path: str, who: str = "staff") -> dict:

@@ -7,43 +7,16 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.clients.conftest import TryggServer, enroll_sync, make_site
+from tests.clients.conftest import TryggServer, make_site
 from tests.clients.test_desktop import api_get, api_post, screenshot
-from tests.conftest import skip_or_fail
 
 try:
     from PySide6.QtCore import Qt
-    from trygg_desktop.app import DesktopApp
-    QT_ERROR = None
-except ImportError as exc:
-    QT_ERROR = exc
+except ImportError:  # PySide6 (or its system libraries) missing: `_need_qt` skips
+    pass
 
 GRACE_S = 2  # the server's test-only grace, so a missed check-in alarms within seconds
-
-
-@pytest.fixture(autouse=True)
-def _need_qt():
-    if QT_ERROR is not None:
-        skip_or_fail(f"the desktop tests need PySide6: {QT_ERROR}")
-
-
-@pytest.fixture
-def desktop(qtbot, tmp_path):
-    """Start desktop applications as people of a site; all are stopped at the end."""
-    started: list = []
-
-    def _start(site, who: str, language: str = "nb"):
-        home = tmp_path / f"{who}-{uuid.uuid4().hex[:4]}"
-        app = DesktopApp(enroll_sync(site, site[who], home), home, language=language)
-        for widget in (app.window, app.button):
-            qtbot.addWidget(widget)
-        app.start()
-        started.append(app)
-        return app
-
-    yield _start
-    for app in started:
-        app.stop()
+pytestmark = pytest.mark.usefixtures("_need_qt")
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +58,7 @@ def test_red_alarm_offers_the_missing_role_first_and_the_answer_is_stored_with_i
     screenshot(responder.window, "alarm-window-roles.png", tmp_path)
 
     qtbot.mouseClick(card.role_buttons["police"], Qt.MouseButton.LeftButton)
-    assert card.you_line.text() == "Du har svart: Jeg ringer politiet"
+    assert card.you_line.text() == "Du: Ringer politiet"
     assert not any(b.isVisible() for b in card.role_buttons.values())
     assert not responder.window.sound.playing
     qtbot.waitUntil(lambda: {r["role"] for r in api_get(
@@ -98,6 +71,50 @@ def test_red_alarm_offers_the_missing_role_first_and_the_answer_is_stored_with_i
     qtbot.waitUntil(lambda: "1 kommer, politiet varslet" in staff.button.raise_line.text(),
                     timeout=10000)
     api_post(site, f"/alarms/{alarm_id}/resolve", {})
+
+
+def test_after_answering_two_clicks_on_another_role_change_it_on_the_server(
+        site, desktop, qtbot, tmp_path):
+    responder = desktop(site, "responder")
+    qtbot.waitUntil(lambda: responder.bridge.client.connection.connected, timeout=15000)
+    alarm_id = api_post(site, "/alarms", {"level": "red"})["id"]
+    qtbot.waitUntil(lambda: alarm_id in responder.window.cards, timeout=15000)
+    card = responder.window.cards[alarm_id]
+    assert not any(b.isVisible() for b in card.switch_buttons.values())  # nothing to switch yet
+
+    qtbot.mouseClick(card.role_buttons["go"], Qt.MouseButton.LeftButton)
+    assert card.you_line.text() == "Du: Kommer"
+    police, reception = card.switch_buttons["police"], card.switch_buttons["reception"]
+    assert [police.text(), reception.text()] == [
+        "Bytt til: Ringer politiet", "Bytt til: Tar resepsjonen"]
+    assert police.isVisible() and reception.isVisible()
+    assert not card.switch_buttons["go"].isVisible()
+    assert police.minimumHeight() < card.role_buttons["go"].minimumHeight()
+    qtbot.waitUntil(lambda: [r["role"] for r in api_get(
+        site, f"/alarms/{alarm_id}")["responders"]] == ["go"], timeout=10000)
+
+    # One click only arms the button: the server is told nothing.
+    qtbot.mouseClick(police, Qt.MouseButton.LeftButton)
+    assert police.text() == "Klikk igjen: Ringer politiet"
+    qtbot.wait(200)  # let the layout settle before the picture
+    screenshot(responder.window, "alarm-window-switch-role.png", tmp_path)
+    qtbot.wait(800)
+    assert [r["role"] for r in api_get(site, f"/alarms/{alarm_id}")["responders"]] == ["go"]
+    qtbot.mouseClick(police, Qt.MouseButton.LeftButton)
+    assert card.you_line.text() == "Du: Ringer politiet"
+    qtbot.waitUntil(lambda: [r["role"] for r in api_get(
+        site, f"/alarms/{alarm_id}")["responders"]] == ["police"], timeout=10000)
+    alarm = api_get(site, f"/alarms/{alarm_id}")
+    assert [e["data"]["to"] for e in alarm["events"] if e["type"] == "alarm.role_changed"] == [
+        "police"]
+    qtbot.waitUntil(lambda: "Rune Responder ringer politiet" in card.coming_line.text(),
+                    timeout=10000)
+    assert card.switch_buttons["go"].text() == "Bytt til: Kommer"
+    assert card.switch_buttons["go"].isVisible() and not police.isVisible()
+    assert card.you_line.text() == "Du: Ringer politiet"
+    api_post(site, f"/alarms/{alarm_id}/resolve", {})
+    qtbot.waitUntil(lambda: not card.open, timeout=10000)
+    assert not any(b.isVisible() for b in card.switch_buttons.values())
 
 
 def test_yellow_alarm_offers_im_coming_first_even_when_someone_is_going(site, desktop, qtbot):

@@ -187,7 +187,7 @@ async def test_responder_answers_red_with_the_police_role_and_the_raiser_sees_wh
     await shot(responder_page, "phone-responder-roles")
 
     await card.get_by_role("button", name="Jeg ringer politiet").click()
-    await expect(card.locator(".you-coming")).to_have_text("Du har svart: du ringer politiet.")
+    await expect(card.locator(".you-coming")).to_have_text("Du: Ringer politiet")
     await expect(card.locator(".roles")).to_have_count(0)
     alarm = (await api.get(f"/alarms/{alarm_id}", headers=org["manager"].headers)).json()
     roles = {r["user_id"]: r["role"] for r in alarm["responders"]}
@@ -224,7 +224,7 @@ async def test_yellow_alarm_offers_im_coming_first_and_a_silent_raiser_sees_a_di
     # Yellow: a second answer is still offered "I'm coming" first.
     await expect(card.locator(".roles button").first).to_have_text("Jeg kommer")
     await card.get_by_role("button", name="Jeg kommer").click()
-    await expect(card.locator(".you-coming")).to_have_text("Du har svart: du kommer.")
+    await expect(card.locator(".you-coming")).to_have_text("Du: Kommer")
     summary = staff_page.locator("#mine-summary")
     await expect(summary).to_have_text("Sendt. 2 kommer")
     await expect(staff_page.locator("#mine")).to_have_class("mine silent")

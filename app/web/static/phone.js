@@ -14,7 +14,7 @@
     device: store.get("device"), me: store.get("me"), room: store.get("room"),
     pending: store.get("pending") || [], mine: null, mineRaisedAt: 0, alarms: new Map(),
     received: new Set(), dismissed: new Set(), position: null, socket: null, audio: null,
-    retryTimer: null,
+    retryTimer: null, armed: null,
   };
   const show = (id, on) => { $("#" + id).hidden = !on; };
   const hasRole = (...roles) => S.me && roles.some((r) => S.me.roles.includes(r));
@@ -271,6 +271,7 @@
     for (const b of group.querySelectorAll("button")) b.disabled = true;
     try {
       const alarm = await api("POST", `/alarms/${id}/acknowledge`, {token: S.device.token, body: {role}});
+      if (S.armed && S.armed.id === id) S.armed = null;
       onAlarm(alarm);
     } catch (err) {
       for (const b of group.querySelectorAll("button")) b.disabled = false;
@@ -282,6 +283,16 @@
   const roleButtons = (id, a) => h("div", {class: "roles", role: "group", "aria-label": t("who_does_what")},
     Roles.buttonOrder(a).map((role, i) => h("button", {type: "button", class: `ack role-${role}` + (i === 0 ? " first" : ""),
       "data-role": role, text: t("role_" + role + "_btn"), onclick: (ev) => acknowledge(id, ev.currentTarget, role)})));
+  // After answering: the first tap on another role arms it, a second one within a moment sends it.
+  function switchRole(id, role, button) {
+    const armed = S.armed && S.armed.id === id && S.armed.role === role && Date.now() < S.armed.until;
+    if (armed) { acknowledge(id, button, role); return; }
+    S.armed = {id, role, until: Date.now() + Roles.SWITCH_ARM_MS};
+    setTimeout(() => { if (S.armed && Date.now() >= S.armed.until) { S.armed = null; renderIncoming(); } },
+      Roles.SWITCH_ARM_MS + 50);
+    renderIncoming();
+  }
+  const armedRole = (id) => (S.armed && S.armed.id === id && Date.now() < S.armed.until ? S.armed.role : null);
   const mapLink = (p) => h("a", {class: "map", target: "_blank", rel: "noopener noreferrer", text: t("m_map"),
     href: `https://www.openstreetmap.org/?mlat=${p.lat}&mlon=${p.lon}#map=17/${p.lat}/${p.lon}`});
 
@@ -305,7 +316,8 @@
         a.status === "cancelled" ? h("p", {class: "state cancelled", role: "alert", text: t("m_cancelled_check")}) : null,
         a.status === "resolved" ? h("p", {class: "state", text: t("m_resolved")}) : null,
         open && !mineComing ? roleButtons(id, a) : null,
-        open && mineComing ? h("p", {class: "you-coming", text: t("role_" + Roles.roleOf(mineComing) + "_you")}) : null,
+        open && mineComing ? Roles.switcher(Roles.roleOf(mineComing), armedRole(id),
+          (role, button) => switchRole(id, role, button)) : null,
         !open ? h("button", {type: "button", class: "secondary", text: t("m_dismiss"), onclick: () => { S.dismissed.add(id); renderIncoming(); }}) : null,
       );
       cards.push(card);

@@ -1,13 +1,15 @@
 """The window an incoming alarm opens: on top of everything, in the level's colour, one card
 per alarm, following each alarm live, with a repeating sound until answered or muted. Each card
 offers the three answers (go, police, reception), the one still missing first, and lists who
-does what; an alarm from a home visit shows the place and a map link."""
+does what; once answered it says "Du: <role>" and offers the other two roles as small buttons,
+which take two clicks (the first only arms one). An alarm from a home visit shows the place and a
+map link."""
 
 import html
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -25,6 +27,7 @@ from trygg_desktop.sound import AlarmSound
 from trygg_desktop.status import LEVEL_COLOURS
 
 OPEN = ("active", "responding")
+SWITCH_ARM_MS = 4000  # how long a first click on another role waits for the second
 
 
 def map_url(position: dict[str, Any]) -> str:
@@ -55,6 +58,10 @@ class AlarmCard(QFrame):
         self.alarm_id = str(alarm["id"])
         self.alarm = alarm
         self.answered = False
+        self.my_role: str | None = None
+        self.armed: str | None = None
+        self.disarm_timer = QTimer(self, singleShot=True, interval=SWITCH_ARM_MS)
+        self.disarm_timer.timeout.connect(self._disarm)
         self.title = QLabel(wordWrap=True)
         title_font = QFont(self.font())
         title_font.setPointSize(18)
@@ -86,6 +93,17 @@ class AlarmCard(QFrame):
         self.you_line = QLabel(wordWrap=True)
         self.you_line.setFont(state_font)
         self.you_line.hide()
+        self.switch_buttons: dict[str, QPushButton] = {}
+        self.switches = QVBoxLayout()
+        for role in ROLES:
+            button = QPushButton()
+            button.setObjectName("switch")
+            button.setProperty("role", role)
+            button.setMinimumHeight(36)
+            button.clicked.connect(lambda _checked=False, role=role: self._switch(role))
+            button.hide()
+            self.switch_buttons[role] = button
+            self.switches.addWidget(button)
         self.roles = QVBoxLayout()
         self.dismiss = QPushButton(tr("dismiss"))
         self.dismiss.clicked.connect(lambda: self.dismissed.emit(self.alarm_id))
@@ -95,6 +113,7 @@ class AlarmCard(QFrame):
             layout.addWidget(widget)
         layout.addLayout(self.roles)
         layout.addWidget(self.you_line)
+        layout.addLayout(self.switches)
         layout.addWidget(self.dismiss)
         self.update_alarm(alarm, None)
 
@@ -122,7 +141,11 @@ class AlarmCard(QFrame):
                            "QPushButton#role { background: #e8e8e8; color: #000000; "
                            "border: 2px solid #000000; border-radius: 8px; } "
                            "QPushButton#role[first=true] { background: #ffffff; "
-                           "border: 4px solid #000000; }")
+                           "border: 4px solid #000000; } "
+                           "QPushButton#switch { background: #f4f4f4; color: #000000; "
+                           "border: 1px solid #000000; border-radius: 6px; padding: 4px 10px; } "
+                           "QPushButton#switch[armed=true] { background: #ffb020; "
+                           "border: 3px solid #000000; }")
         prefix = {"drill": tr("drill") + ": ", "test": tr("test") + ": "}.get(alarm.get("mode"), "")
         self.title.setText(prefix + tr(level))
         self.details.setText("\n".join(self._where(alarm)))
@@ -146,6 +169,7 @@ class AlarmCard(QFrame):
         if mine is not None:
             self._mark_answered(role_of(mine))
         self._arrange_roles()
+        self._arrange_switches()
         self.dismiss.setVisible(not self.open)
 
     def _where(self, alarm: dict[str, Any]) -> list[str]:
@@ -183,14 +207,51 @@ class AlarmCard(QFrame):
             button.setEnabled(not self.answered)
             self.roles.addWidget(button)
 
+    def _arrange_switches(self) -> None:
+        """After answering: the two other roles, small; the armed one says to click again."""
+        tr = self.tr_
+        for role, button in self.switch_buttons.items():
+            armed = role == self.armed
+            label = tr(f"label_{role}")
+            button.setText(tr("switch_again" if armed else "switch_to", role=label))
+            button.setProperty("armed", armed)
+            font = QFont(self.font())
+            font.setPointSize(11)
+            font.setBold(armed)
+            button.setFont(font)
+            button.style().unpolish(button)
+            button.style().polish(button)
+            button.updateGeometry()
+            button.setVisible(self.open and self.answered and role != self.my_role)
+
     def _answer(self, role: str) -> None:
         self._mark_answered(role)
         self._arrange_roles()
+        self._arrange_switches()
         self.coming_clicked.emit(self.alarm_id, role)
+
+    def _switch(self, role: str) -> None:
+        """The first click on another role arms it; a second one within SWITCH_ARM_MS sends it,
+        so a stray or double click never changes what the others are told."""
+        if self.armed == role and self.disarm_timer.isActive():
+            self._disarm()
+            self._answer(role)
+            return
+        self.armed = role
+        self.disarm_timer.start()
+        self._arrange_switches()
+
+    def _disarm(self) -> None:
+        self.disarm_timer.stop()
+        self.armed = None
+        self._arrange_switches()
 
     def _mark_answered(self, role: str) -> None:
         self.answered = True
-        self.you_line.setText(self.tr_(f"you_{role}"))
+        self.my_role = role
+        if self.armed == role:
+            self.armed = None
+        self.you_line.setText(self.tr_("you_role", role=self.tr_(f"label_{role}")))
         self.you_line.setVisible(True)
 
 

@@ -1,5 +1,5 @@
-"""`trygg-desktop`: wires the client bridge to the tray, the floating button, the hotkeys and
-the alarm window."""
+"""`trygg-desktop`: wires the client bridge to the tray, the floating button, the hotkeys, the
+alarm window and the home-visit warning."""
 
 import argparse
 import logging
@@ -20,6 +20,7 @@ from trygg_desktop.i18n import Texts, pick_language
 from trygg_desktop.setup_dialog import SetupDialog
 from trygg_desktop.status import look
 from trygg_desktop.tray import Tray
+from trygg_desktop.visits import VisitWarning, is_due, office_line, own_visit, visit_line
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +37,21 @@ class DesktopApp(QObject):
         self.window = AlarmWindow(self.tr, config.user_id)
         self.button = FloatingButton(self.tr)
         self.tray = Tray(self.tr)
+        self.visit_warning = VisitWarning(self.tr)
+        self.visits: list[dict] = []
+        self.closed_alarms: set[str] = set()
         combos = {**DEFAULT_HOTKEYS, **(config.settings.get("hotkeys") or {})}
         self.hotkeys = GlobalHotkeys(combos, self.hotkey_fired.emit) if hotkeys else None
 
         self.bridge.state_changed.connect(self.on_state)
         self.bridge.alarm_changed.connect(self.on_alarm)
         self.bridge.raise_changed.connect(self.on_raise)
+        self.bridge.visits_changed.connect(self.on_visits)
         self.bridge.action_failed.connect(lambda _id, text: self.button.show_note(
             self.tr("error", detail=text)))
+        self.bridge.action_failed.connect(lambda item_id, _text:
+                                          self.visit_warning.check_in_failed(item_id))
+        self.visit_warning.check_in_requested.connect(self.bridge.check_in)
         self.button.raise_requested.connect(self.raise_alarm)
         self.button.cancel_requested.connect(
             lambda alarm_id: self.bridge.cancel(alarm_id, self.tr("false_alarm_reason")))
@@ -71,6 +79,7 @@ class DesktopApp(QObject):
         if self.hotkeys is not None:
             self.hotkeys.stop()
         self.window.sound.stop()
+        self.visit_warning.hide()
         self.bridge.stop()
 
     def raise_alarm(self, level: str, mode: str = "real") -> RaiseStatus:
@@ -86,6 +95,9 @@ class DesktopApp(QObject):
 
     def on_alarm(self, change: AlarmChange) -> None:
         alarm = change.alarm
+        if alarm.get("visit_id") and alarm.get("status") not in ("active", "responding"):
+            self.closed_alarms.add(str(alarm["id"]))  # a missed check-in, dealt with
+            self.show_visits()
         if str((alarm.get("raised_by") or {}).get("id")) == self.config.user_id:
             return  # our own raise: silent; its status shows on the button
         if alarm.get("mode") == "test":
@@ -99,6 +111,29 @@ class DesktopApp(QObject):
             self.button.show_note(text)
             self.tray.notify(text)
             self.bridge.resolve(status.alarm_id)  # a function test needs no one to close it
+
+    def on_visits(self, visits: list[dict], _event: dict | None) -> None:
+        self.visits = visits
+        self.show_visits()
+
+    def show_visits(self) -> None:
+        """The own visit on the button and in the tray, its warning when a check-in is due or
+        was missed; the office's visits (of others) in the tray for responders and managers."""
+        mine = own_visit(self.visits, self.config.user_id, self.closed_alarms)
+        line = visit_line(mine, self.tr) if mine else None
+        self.button.show_visit(line)
+        others = [v for v in self.visits if str(v.get("user_id")) != self.config.user_id
+                  and str(v.get("alarm_id")) not in self.closed_alarms]
+        self.tray.show_visits(line, [office_line(v, self.tr) for v in others])
+        fresh = False
+        if is_due(mine):
+            fresh = self.visit_warning.show_due(mine)
+        elif mine is not None and mine.get("status") == "overdue":
+            fresh = self.visit_warning.show_overdue(mine)
+        else:
+            self.visit_warning.clear()
+        if fresh:
+            self.tray.notify(self.visit_warning.title.text())
 
     def _place_button(self) -> None:
         screen = QGuiApplication.primaryScreen()

@@ -21,14 +21,16 @@ class ClientBridge(QObject):
     state_changed = Signal(object, object)  # Protection, Readiness | None
     alarm_changed = Signal(object)          # trygg_client.alarms.AlarmChange
     raise_changed = Signal(object)          # RaiseStatus
-    action_failed = Signal(str, str)        # alarm id, message
+    visits_changed = Signal(object, object)  # the open visits (list), event | None
+    action_failed = Signal(str, str)        # alarm or visit id, message
 
     def __init__(self, config: ClientConfig, home: Path) -> None:
         super().__init__()
         self.client = TryggClient(config, home, consumer="desktop",
                                   on_state=self.state_changed.emit,
                                   on_alarm=self.alarm_changed.emit,
-                                  on_raise=self.raise_changed.emit)
+                                  on_raise=self.raise_changed.emit,
+                                  on_visits=self.visits_changed.emit)
         self._thread = threading.Thread(target=self._run, name="trygg-client", daemon=True)
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -81,6 +83,10 @@ class ClientBridge(QObject):
             return None
 
         self._submit(alarm_id, cancel_when_stored)
+
+    def check_in(self, visit_id: str) -> None:
+        """"Jeg er trygg": the visit's next check-in moves on (or the warning ends)."""
+        self._submit(visit_id, lambda: self.client.api.check_in(visit_id))
 
     def resolve(self, alarm_id: str) -> None:
         self._submit(alarm_id, lambda: self.client.resolve(alarm_id))

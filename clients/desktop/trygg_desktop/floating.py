@@ -1,7 +1,7 @@
 """The small always-on-top panic button: click for yellow, hold 2 s for red.
 
-It also shows the protection state, the honest status of the last raise, and for 10 s after a
-raise a discreet "cancel: false alarm"."""
+It also shows the protection state, the honest status of the last raise, for 10 s after a
+raise a discreet "cancel: false alarm", and the user's own home visit while one is open."""
 
 from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
@@ -101,13 +101,17 @@ class FloatingButton(QWidget):
         self.cancel.setStyleSheet("color: #555; font-size: 9pt; text-decoration: underline;")
         self.cancel.hide()
         self.cancel.clicked.connect(self._cancel)
+        self.visit_line = QLabel(self, alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.visit_line.setStyleSheet("color: #000; font-size: 9pt; border-top: 1px solid #999; "
+                                      "padding-top: 3px;")
+        self.visit_line.hide()
         self._cancel_timer = QTimer(self, singleShot=True, interval=CANCEL_WINDOW_MS)
         self._cancel_timer.timeout.connect(self.cancel.hide)
         self.last_raise: str | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.button, alignment=Qt.AlignmentFlag.AlignHCenter)
-        for widget in (self.status, self.raise_line, self.cancel):
+        for widget in (self.status, self.raise_line, self.cancel, self.visit_line):
             layout.addWidget(widget)
         self.setFixedWidth(170)
 
@@ -144,6 +148,11 @@ class FloatingButton(QWidget):
                 text += " · " + role_summary(status.alarm or {}, tr)
                 text += " · " + tr("coming", names=", ".join(status.coming))
         self.raise_line.setText(text)
+
+    def show_visit(self, text: str | None) -> None:
+        self.visit_line.setText(text or "")
+        self.visit_line.setVisible(bool(text))
+        self.adjustSize()
 
     def show_note(self, text: str) -> None:
         self.raise_line.setText(text)

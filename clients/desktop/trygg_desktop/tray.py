@@ -1,4 +1,5 @@
-"""The tray icon (coloured by protection state) and its menu."""
+"""The tray icon (coloured by protection state) and its menu, with the user's own home visit
+and, for responders and managers, the office's."""
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
@@ -38,6 +39,11 @@ class Tray(QObject):
         self.menu = QMenu()
         self.status_action = QAction(tr("unprotected"), self.menu, enabled=False)
         self.menu.addAction(self.status_action)
+        self.visit_action = QAction("", self.menu, enabled=False, visible=False)
+        self.menu.addAction(self.visit_action)
+        self.office_menu = QMenu(self.menu)
+        self.office_action = self.menu.addMenu(self.office_menu)
+        self.office_action.setVisible(False)
         self.menu.addSeparator()
         entries = ((tr("raise_yellow"), ("yellow", "real")), (tr("raise_red"), ("red", "real")),
                    (tr("test_alarm"), ("yellow", "test")))
@@ -51,6 +57,8 @@ class Tray(QObject):
         self.menu.addAction(tr("quit")).triggered.connect(self.quit_requested.emit)
         self.icon.setContextMenu(self.menu)
         self.icon.setToolTip(tr("unprotected"))
+        self.tr_ = tr
+        self.status_text = tr("unprotected")
 
     def show(self) -> None:
         if QSystemTrayIcon.isSystemTrayAvailable():
@@ -58,8 +66,26 @@ class Tray(QObject):
 
     def show_status(self, status: StatusLook) -> None:
         self.icon.setIcon(dot_icon(status.colour, status.loud))
-        self.icon.setToolTip(f"Trygg: {status.text}")
+        self.status_text = status.text
         self.status_action.setText(status.text)
+        self._tooltip()
+
+    def show_visits(self, own: str | None, office: list[str]) -> None:
+        """The user's own visit in one line; the office's visits (others') in a submenu."""
+        self.visit_action.setText(own or "")
+        self.visit_action.setVisible(bool(own))
+        self.office_menu.clear()
+        for line in office:
+            self.office_menu.addAction(line).setEnabled(False)
+        self.office_action.setText(self.tr_("office_visits", n=len(office)))
+        self.office_action.setVisible(bool(office))
+        self._tooltip()
+
+    def _tooltip(self) -> None:
+        lines = [f"Trygg: {self.status_text}"]
+        if self.visit_action.isVisible():
+            lines.append(self.visit_action.text())
+        self.icon.setToolTip("\n".join(lines))
 
     def notify(self, text: str) -> None:
         if self.icon.isVisible():

@@ -13,6 +13,7 @@ from trygg_client.config import STORE_FILE, ClientConfig, client_home
 from trygg_client.connection import LiveConnection, Protection, Readiness
 from trygg_client.outbox import RaiseQueue, RaiseStatus
 from trygg_client.store import Store
+from trygg_client.visits import VisitBook
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ class TryggClient:
     - `on_raise(status)` as one of our raises moves from queued to stored to answered,
     - `on_visit(visit, event)` for every home visit event the user may see (the worker's own,
       and the office's for responders and managers),
+    - `on_visits(open_visits, event)` with the open visits the user may see, after `hello`
+      (event None) and after every visit event that changed the view,
     - `on_frame(frame)` for every server frame handed on (no duplicates, no heartbeat acks).
     """
 
@@ -34,16 +37,19 @@ class TryggClient:
                  on_alarm: Callable[[AlarmChange], None] | None = None,
                  on_raise: Callable[[RaiseStatus], None] | None = None,
                  on_frame: Callable[[dict], None] | None = None,
-                 on_visit: Callable[[dict, dict], None] | None = None) -> None:
+                 on_visit: Callable[[dict, dict], None] | None = None,
+                 on_visits: Callable[[list[dict], dict | None], None] | None = None) -> None:
         self.config = config
         self.home = home or client_home()
         self.on_state = on_state
         self.on_alarm = on_alarm
         self.on_raise = on_raise
         self.on_visit = on_visit
+        self.on_visits = on_visits
         self.store = Store(self.home / STORE_FILE)
         self.api = Api(config.server_url, config.token)
         self.book = AlarmBook()
+        self.visits = VisitBook()
         self.queue = RaiseQueue(self.store, self.api, on_status=self._raise_status)
         self.connection = LiveConnection(
             config.ws_url, config.token, self.store, seq_key=f"last_seq:{consumer}",
@@ -112,15 +118,21 @@ class TryggClient:
     def _hello(self, hello: dict) -> None:
         for change in self.book.apply_hello(hello):
             self._alarm(change)
+        self.visits.apply_hello(hello)
+        self._visits(None)
 
     def _event(self, frame: dict) -> None:
         if frame.get("alarm") is None:
             # A home visit's event; an overdue visit's alarm arrives as an alarm event of its own.
-            if frame.get("visit") is not None and self.on_visit is not None:
+            if frame.get("visit") is None:
+                return
+            if self.on_visit is not None:
                 try:
                     self.on_visit(frame["visit"], frame["event"])
                 except Exception:
                     log.exception("visit callback failed")
+            if self.visits.apply_event(frame):
+                self._visits(frame["event"])
             return
         change = self.book.apply_event(frame)
         if change is not None:
@@ -135,6 +147,13 @@ class TryggClient:
                 self.on_alarm(change)
             except Exception:
                 log.exception("alarm callback failed")
+
+    def _visits(self, event: dict | None) -> None:
+        if self.on_visits is not None:
+            try:
+                self.on_visits(self.visits.open_visits(), event)
+            except Exception:
+                log.exception("visits callback failed")
 
     def _state(self, state: Protection, readiness: Readiness | None) -> None:
         if self.on_state is not None:

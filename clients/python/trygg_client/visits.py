@@ -1,8 +1,12 @@
-"""Home visits from the command line: when a visit ends, and which visit a command means."""
+"""Home visits: when a visit ends and which visit a command means (the command line), and the
+open visits a running client follows."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from trygg_client.api import Api
+
+OPEN_VISIT = ("active", "overdue")
 
 
 def end_time(*, minutes: float | None, until: str | None, now: datetime | None = None) -> str:
@@ -36,3 +40,38 @@ async def current_visit_id(api: Api, user_id: str) -> str:
     if not mine:
         raise LookupError("no active visit of yours: start one with `trygg-client visit start`")
     return str(mine[0]["id"])
+
+
+class VisitBook:
+    """The open home visits a client may see (active, or overdue while the office is alarmed),
+    kept current from `hello.open_visits` and visit `event` frames. A replayed frame older than
+    the view already held is not taken: the view never steps back in time."""
+
+    def __init__(self) -> None:
+        self.visits: dict[str, dict[str, Any]] = {}
+        self._seq: dict[str, int] = {}
+        self._hello_seq = -1  # a visit `hello` left out was closed by then
+
+    def apply_hello(self, hello: dict[str, Any]) -> None:
+        """`hello` says what is open now: whatever it leaves out has ended meanwhile."""
+        seq = int(hello.get("seq") or 0)
+        self.visits = {str(v["id"]): v for v in hello.get("open_visits") or []}
+        self._seq = dict.fromkeys(self.visits, seq)
+        self._hello_seq = seq
+
+    def apply_event(self, frame: dict[str, Any]) -> bool:
+        """Take a visit event's snapshot; False when it is older than the view held."""
+        visit, seq = frame["visit"], int(frame["seq"])
+        visit_id = str(visit["id"])
+        if seq < self._seq.get(visit_id, self._hello_seq + 1):
+            return False
+        self._seq[visit_id] = seq
+        if visit.get("status") in OPEN_VISIT:
+            self.visits[visit_id] = visit
+        else:
+            self.visits.pop(visit_id, None)
+        return True
+
+    def open_visits(self) -> list[dict[str, Any]]:
+        """Oldest first, as the server lists them."""
+        return sorted(self.visits.values(), key=lambda v: (v.get("started_at") or "", v["id"]))
