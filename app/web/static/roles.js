@@ -3,21 +3,6 @@
 const TryggRoles = (() => {
   const {t, h} = Trygg;
   const ORDER = ["go", "police", "reception"];
-  // Changing one's role after answering: the page's own texts where the server's table has none.
-  const OWN_TEXTS = {
-    nb: {role_go_label: "Kommer", role_police_label: "Ringer politiet", role_reception_label: "Tar resepsjonen",
-      role_you: "Du: {role}", role_switch: "Bytt til: {role}", role_switch_again: "Trykk igjen: {role}",
-      role_switch_group: "Bytt rolle"},
-    en: {role_go_label: "Coming", role_police_label: "Calling the police", role_reception_label: "Clearing the reception",
-      role_you: "You: {role}", role_switch: "Switch to: {role}", role_switch_again: "Tap again: {role}",
-      role_switch_group: "Change role"},
-  };
-  function say(key, vars) {
-    const text = t(key, vars);
-    if (text !== key) return text;
-    const own = (OWN_TEXTS[document.documentElement.lang] || OWN_TEXTS.nb)[key];
-    return own === undefined ? key : t(own, vars);
-  }
   // A responder from before roles existed is going.
   const roleOf = (r) => r.role || "go";
 
@@ -53,14 +38,14 @@ const TryggRoles = (() => {
   // "Du: Kommer" and the two other roles as smaller buttons. A switch takes two taps on the same
   // button within SWITCH_ARM_MS (the first only arms it), so a stray or double tap changes nothing.
   const SWITCH_ARM_MS = 4000;
-  const label = (role) => say("role_" + role + "_label");
+  const label = (role) => t("role_" + role + "_label");
   function switcher(role, armed, onTap) {
     return h("div", {class: "role-switch"},
-      h("p", {class: "you-coming", "data-role": role, text: say("role_you", {role: label(role)})}),
-      h("div", {class: "switch-to", role: "group", "aria-label": say("role_switch_group")},
+      h("p", {class: "you-coming", "data-role": role, text: t("role_you", {role: label(role)})}),
+      h("div", {class: "switch-to", role: "group", "aria-label": t("role_switch_group")},
         ORDER.filter((r) => r !== role).map((r) => h("button", {type: "button",
           class: "switch" + (armed === r ? " armed" : ""), "data-role": r,
-          text: say(armed === r ? "role_switch_again" : "role_switch", {role: label(r)}),
+          text: t(armed === r ? "role_switch_again" : "role_switch", {role: label(r)}),
           onclick: (ev) => onTap(r, ev.currentTarget)}))));
   }
 
