@@ -59,6 +59,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Execution option of a session that only reads (`begin_read_only`).
+READ_ONLY_OPTION = "trygg_read_only"
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
@@ -83,7 +87,10 @@ def make_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writer takes the write lock up front (no failed lock upgrade halfway); a
+            # read-only look takes a snapshot only, so it never waits for or blocks a writer.
+            read_only = conn.get_execution_options().get(READ_ONLY_OPTION)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -91,6 +98,12 @@ def make_engine(url: str) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def begin_read_only(session: AsyncSession) -> None:
+    """Start `session`'s transaction as one that only reads: on SQLite a plain (deferred)
+    BEGIN instead of BEGIN IMMEDIATE. Writing in it is a bug (the write lock may be refused)."""
+    await session.connection(execution_options={READ_ONLY_OPTION: True})
 
 
 async def flush_unique(session: AsyncSession, conflict: Exception) -> None:

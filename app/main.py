@@ -17,6 +17,7 @@ from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.incident.router import router as incident_router
 from app.middleware import BodySizeLimit, SecurityHeaders
+from app.notify import dispatcher as notify_dispatcher
 from app.notify import service as notify_service
 from app.notify.dispatcher import Dispatcher
 from app.notify.router import router as notify_router
@@ -58,13 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                  check_s=settings.retention_check_s)
         visit_timer = VisitTimer(sessionmaker, settings.visit_timer_poll_s)
 
-        async def publish(records: list[dict]) -> None:
-            await hub.publish_events(records)
-            dispatcher.wake()
-
         context = reactions.Context(settings=settings, online_users=hub.online_users)
-        sessionmaker.configure(info={"publish": publish, reactions.SESSION_KEY: context,
-                                     access.SESSION_KEY: hub.publish_access})
+        sessionmaker.configure(info={"publish": hub.publish_events,
+                                     reactions.SESSION_KEY: context,
+                                     access.SESSION_KEY: hub.publish_access,
+                                     notify_dispatcher.SESSION_KEY: dispatcher.wake_after_commit})
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
