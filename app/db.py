@@ -22,6 +22,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from starlette.requests import HTTPConnection
 
+from app.sqlite_driver import OneTripDBAPI
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -72,7 +74,8 @@ def make_engine(url: str) -> AsyncEngine:
         # One connection: SQLite has one writer anyway, and a single connection never meets
         # a stale WAL snapshot. Other processes (the CLI) wait on busy_timeout.
         engine = create_async_engine(
-            url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=30
+            url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=30,
+            **({"module": OneTripDBAPI()} if "+aiosqlite" in url.split("://", 1)[0] else {}),
         )
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -5,7 +5,9 @@ The requests are sent by the same helper process as in fanout.py (blocking I/O, 
 keep-alive connection, `CLOCK_MONOTONIC`), so a response is read the moment it arrives. With
 `--recipients K`, K WebSocket connections of a responder of the alarm's office are opened
 first and every request waits until all K have its event, so the fan-out runs as well (and
-the next request never overlaps it). Percentiles are nearest-rank. Figures only, no verdict.
+the next request never overlaps it). Percentiles are nearest-rank. The server's CPU time per
+alarm (raise and resolve, every thread, from /proc) is printed too: on a busy machine it
+moves far less than the latencies do. Figures only, no verdict.
 
     .venv/bin/python bench/raise_cost.py                        # 200 alarms, no connections
     .venv/bin/python bench/raise_cost.py --alarms 500 --recipients 1000
@@ -25,13 +27,22 @@ from pathlib import Path
 
 from fanout import fan_out, fmt, loop_factory, percentile, raise_fd_limit
 from loadgen import Fleet, Raiser
-from servers import CpuMeter, TryggServer, process_tree
+from servers import CpuMeter, TryggServer, _proc_stat, process_tree
+
+
+def cpu_ticks(pid: int) -> int:
+    """User and system time of the process (all its threads) and its children, in ticks."""
+    total = 0
+    for p in process_tree(pid):
+        if (fields := _proc_stat(p)) is not None:
+            total += int(fields[11]) + int(fields[12])
+    return total
 
 
 async def run(target, args: argparse.Namespace, raiser: Raiser) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
     fleet = Fleet(args.concurrency, open_timeout_s=60.0, tap=True)
     heartbeat = None
-    times: dict[str, list[float]] = {"raise": [], "resolve": [], "fan-out": []}
+    times: dict[str, list[float]] = {"raise": [], "resolve": [], "fan-out": [], "cpu": []}
     try:
         if args.recipients:
             heartbeat = asyncio.create_task(fleet.heartbeat())
@@ -43,7 +54,10 @@ async def run(target, args: argparse.Namespace, raiser: Raiser) -> dict[str, lis
         gc.disable()
         meter = CpuMeter(process_tree(target.pid) + [os.getpid(), raiser.proc.pid])
         raiser.set_target(target.http_port, target.raiser_token)
+        ticks = 0
         for n in range(args.warmup + args.alarms):
+            if n == args.warmup:
+                ticks = cpu_ticks(target.pid)
             alarm_id = str(uuid.uuid4())
             marker = alarm_id.encode()
             raised = await fan_out(fleet, raiser, args, marker, b"alarm.raised",
@@ -59,6 +73,8 @@ async def run(target, args: argparse.Namespace, raiser: Raiser) -> dict[str, lis
                     times["fan-out"].append(raised[2])
             if args.gap_ms:
                 await asyncio.sleep(args.gap_ms / 1000)
+        used_ms = (cpu_ticks(target.pid) - ticks) * 1000 / os.sysconf("SC_CLK_TCK")
+        times["cpu"] = [used_ms / max(1, args.alarms)]
         others = meter.others_cores()
         if others >= 0.1:
             print(f"BUSY MACHINE: other processes used {others:.1f} cores", flush=True)
@@ -111,11 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{args.alarms} alarms (+{args.warmup} warm-up), {args.recipients} recipients, "
           f"{time.monotonic() - started:.0f} s; load average {os.getloadavg()[0]:.2f}")
     print(f"{'ms':10} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}")
+    cpu = times.pop("cpu")
     for name, values in times.items():
         if values:
             print(f"{name:10} {fmt(percentile(values, 50), 2):>7} "
                   f"{fmt(percentile(values, 90), 2):>7} {fmt(percentile(values, 99), 2):>7} "
                   f"{fmt(max(values), 2):>7}")
+    if cpu:
+        print(f"server CPU time per raise and resolve, whole process: {cpu[0]:.2f} ms")
     return 0
 
 
