@@ -22,7 +22,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from starlette.requests import HTTPConnection
 
-from app.sqlite_driver import OneTripDBAPI
+from app.sqlite_driver import OneTripConnection, OneTripDBAPI
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -93,7 +93,12 @@ def make_engine(url: str) -> AsyncEngine:
             # A writer takes the write lock up front (no failed lock upgrade halfway); a
             # read-only look takes a snapshot only, so it never waits for or blocks a writer.
             read_only = conn.get_execution_options().get(READ_ONLY_OPTION)
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+            driver = conn.connection.dbapi_connection
+            if isinstance(driver, OneTripConnection):
+                driver.begin_with_next(statement)
+            else:
+                conn.exec_driver_sql(statement)
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

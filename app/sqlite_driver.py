@@ -3,8 +3,9 @@
 aiosqlite runs every call of a cursor in its own thread: SQLAlchemy's adapter makes four such
 trips for one statement (open a cursor, execute, fetch the rows, close), each a queue put,
 a thread wake-up and an event-loop wake-up. Here one function does all four in that thread,
-so a statement costs one trip; on a busy machine every trip may wait for a core, which is
-what made a raise slow. Results, errors and transactions are those of the same sqlite3 calls.
+so a statement costs one trip, and a transaction's BEGIN travels with its first statement;
+on a busy machine every trip may wait for a core, which is what made a raise slow. Results,
+errors and transactions are those of the same sqlite3 calls.
 """
 
 import collections
@@ -22,9 +23,12 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
 
-def _execute(conn: sqlite3.Connection, operation: Any, parameters: Any, many: bool
-             ) -> tuple[Any, int, int | None, list[Any] | None]:
-    """In the database thread: run one statement and take everything the caller may ask."""
+def _execute(conn: sqlite3.Connection, begin: str | None, operation: Any, parameters: Any,
+             many: bool) -> tuple[Any, int, int | None, list[Any] | None]:
+    """In the database thread: begin the transaction if one is waiting to, run one statement
+    and take everything the caller may ask."""
+    if begin is not None:
+        conn.execute(begin)
     cursor = conn.cursor()
     try:
         if many:
@@ -80,11 +84,13 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         return None
 
     async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
-        async with self._adapt_connection._execute_mutex:
+        adapt = self._adapt_connection
+        async with adapt._execute_mutex:
             connection = self._connection
+            begin, adapt.pending_begin = adapt.pending_begin, None
             self._description, self._rowcount, self._lastrowid, rows = \
-                await connection._execute(_execute, connection._conn, operation, parameters,
-                                          many)
+                await connection._execute(_execute, connection._conn, begin, operation,
+                                          parameters, many)
             self._rows = collections.deque(rows or ())
 
     async def _execute_async(self, operation: Any, parameters: Any) -> None:
@@ -98,9 +104,32 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    """The connection; `begin_with_next` lets a transaction's BEGIN travel with its first
+    statement, and a transaction that ran no statement ends without a trip."""
+
+    __slots__ = ("pending_begin",)
 
     _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.pending_begin: str | None = None
+
+    def begin_with_next(self, statement: str) -> None:
+        """Run `statement` (BEGIN ...) just before the next statement, in the same trip."""
+        self.pending_begin = statement
+
+    def commit(self) -> None:
+        if self.pending_begin is not None:
+            self.pending_begin = None  # nothing began, nothing to commit
+            return
+        super().commit()
+
+    def rollback(self) -> None:
+        if self.pending_begin is not None:
+            self.pending_begin = None
+            return
+        super().rollback()
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
