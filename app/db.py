@@ -22,6 +22,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from starlette.requests import HTTPConnection
 
+from app.sqlite_driver import OneTripConnection, OneTripDBAPI
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -59,6 +61,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Execution option of a session that only reads (`begin_read_only`).
+READ_ONLY_OPTION = "trygg_read_only"
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
@@ -68,7 +74,8 @@ def make_engine(url: str) -> AsyncEngine:
         # One connection: SQLite has one writer anyway, and a single connection never meets
         # a stale WAL snapshot. Other processes (the CLI) wait on busy_timeout.
         engine = create_async_engine(
-            url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=30
+            url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=30,
+            **({"module": OneTripDBAPI()} if "+aiosqlite" in url.split("://", 1)[0] else {}),
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -83,7 +90,15 @@ def make_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writer takes the write lock up front (no failed lock upgrade halfway); a
+            # read-only look takes a snapshot only, so it never waits for or blocks a writer.
+            read_only = conn.get_execution_options().get(READ_ONLY_OPTION)
+            statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+            driver = conn.connection.dbapi_connection
+            if isinstance(driver, OneTripConnection):
+                driver.begin_with_next(statement)
+            else:
+                conn.exec_driver_sql(statement)
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -91,6 +106,12 @@ def make_engine(url: str) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def begin_read_only(session: AsyncSession) -> None:
+    """Start `session`'s transaction as one that only reads: on SQLite a plain (deferred)
+    BEGIN instead of BEGIN IMMEDIATE. Writing in it is a bug (the write lock may be refused)."""
+    await session.connection(execution_options={READ_ONLY_OPTION: True})
 
 
 async def flush_unique(session: AsyncSession, conflict: Exception) -> None:

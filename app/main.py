@@ -10,6 +10,7 @@ from app import db
 from app.alarm import reactions
 from app.alarm.router import router as alarm_router
 from app.audit.router import router as audit_router
+from app.auth.grants import RestGrants
 from app.auth.router import router as auth_router
 from app.auth.security import PasswordHashing
 from app.config import Settings
@@ -17,6 +18,7 @@ from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.incident.router import router as incident_router
 from app.middleware import BodySizeLimit, SecurityHeaders
+from app.notify import dispatcher as notify_dispatcher
 from app.notify import service as notify_service
 from app.notify.dispatcher import Dispatcher
 from app.notify.router import router as notify_router
@@ -29,7 +31,7 @@ from app.push.router import router as push_router
 from app.push.vapid import vapid_key
 from app.realtime import access
 from app.realtime import router as realtime
-from app.realtime.bus import make_bus
+from app.realtime.bus import MemoryBus, make_bus
 from app.realtime.deferral import PublishAfterResponse
 from app.realtime.hub import Hub
 from app.stats.router import router as stats_router
@@ -58,19 +60,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                  check_s=settings.retention_check_s)
         visit_timer = VisitTimer(sessionmaker, settings.visit_timer_poll_s)
 
-        async def publish(records: list[dict]) -> None:
-            await hub.publish_events(records)
-            dispatcher.wake()
+        # One process serves the database: REST may trust the token cache (app/auth/grants.py).
+        rest_grants = (RestGrants(hub.tokens, sessionmaker) if isinstance(bus, MemoryBus)
+                       else None)
+
+        async def publish_access(message: dict) -> None:
+            if rest_grants is not None:
+                rest_grants.forget(message)
+            await hub.publish_access(message)
 
         context = reactions.Context(settings=settings, online_users=hub.online_users)
-        sessionmaker.configure(info={"publish": publish, reactions.SESSION_KEY: context,
-                                     access.SESSION_KEY: hub.publish_access})
+        sessionmaker.configure(info={"publish": hub.publish_events,
+                                     reactions.SESSION_KEY: context,
+                                     access.SESSION_KEY: publish_access,
+                                     notify_dispatcher.SESSION_KEY: dispatcher.wake_after_commit})
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
         app.state.bus = bus
         app.state.hub = hub
         app.state.dispatcher = dispatcher
+        app.state.rest_grants = rest_grants
         app.state.retention = retention
         app.state.password_hashing = PasswordHashing(workers=settings.password_hash_workers,
                                                      queue=settings.password_hash_queue)

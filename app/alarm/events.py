@@ -59,6 +59,23 @@ async def snapshot(session: AsyncSession, alarm: Alarm) -> dict[str, Any]:
             .order_by(AlarmDelivery.delivered_at)
         )
     ).all()
+    shown = _shown(alarm, raiser, room, responders, deliveries)
+    if alarm.anonymised_at is not None:
+        stored = await session.scalar(
+            select(AlarmEvent.alarm_snapshot).where(AlarmEvent.alarm_id == alarm.id)
+            .order_by(AlarmEvent.seq.desc()).limit(1)) or {}
+        shown.update({key: stored[key] for key in ANONYMISED_PEOPLE if key in stored})
+    return shown
+
+
+def new_alarm_snapshot(alarm: Alarm, *, raiser: User, room: Room | None) -> dict[str, Any]:
+    """`snapshot` of an alarm not yet stored, from what its raise has in hand: nobody has
+    answered or received it yet, so nothing is read."""
+    return _shown(alarm, raiser, room, (), ())
+
+
+def _shown(alarm: Alarm, raiser: User, room: Room | None,
+           responders: Sequence[Any], deliveries: Sequence[Any]) -> dict[str, Any]:
     role_counts = roles.counts(r.role for r, _ in responders)
     read = AlarmRead(
         id=alarm.id,
@@ -90,13 +107,7 @@ async def snapshot(session: AsyncSession, alarm: Alarm) -> dict[str, Any]:
         answer_summary=roles.summary(role_counts),
         visit_id=alarm.visit_id,
     )
-    shown = read.model_dump(mode="json")
-    if alarm.anonymised_at is not None:
-        stored = await session.scalar(
-            select(AlarmEvent.alarm_snapshot).where(AlarmEvent.alarm_id == alarm.id)
-            .order_by(AlarmEvent.seq.desc()).limit(1)) or {}
-        shown.update({key: stored[key] for key in ANONYMISED_PEOPLE if key in stored})
-    return shown
+    return read.model_dump(mode="json")
 
 
 def event_read(event: AlarmEvent) -> dict[str, Any]:
@@ -139,12 +150,16 @@ async def log_event(
     type: str,
     actor: User | None,
     data: dict[str, Any] | None = None,
+    alarm_snapshot: dict[str, Any] | None = None,
 ) -> AlarmEvent:
     """Append one event for `alarm` (whose state changes must already be applied), run the
     reactions other domains registered for its type in this transaction, and publish it to
-    connected clients after commit."""
+    connected clients after commit. `alarm_snapshot`, when the caller has it without reading
+    (`new_alarm_snapshot`), is stored as the event's snapshot; otherwise it is read."""
     await lock_event_log(session)
-    await session.flush()
+    if alarm_snapshot is None:
+        await session.flush()
+        alarm_snapshot = await snapshot(session, alarm)
     event = AlarmEvent(
         alarm_id=alarm.id,
         office_id=alarm.office_id,
@@ -153,7 +168,7 @@ async def log_event(
         actor_id=actor.id if actor else None,
         actor_name=actor.full_name if actor else None,
         data=data or {},
-        alarm_snapshot=await snapshot(session, alarm),
+        alarm_snapshot=alarm_snapshot,
     )
     session.add(event)
     await session.flush()

@@ -73,12 +73,14 @@ async def store_alarm(
 
     device: Device | None = principal.device
     room_id = payload.room_id
+    room: Room | None = None
     if room_id is not None:
         room = await session.get(Room, room_id)
         if room is None or room.office_id != user.office_id:
             raise InvalidInput([{"field": "room_id", "msg": "unknown room in your office"}])
-    elif device is not None:
+    elif device is not None and device.room_id is not None:
         room_id = device.room_id
+        room = await session.get(Room, room_id)
 
     now = utcnow()
     office = await session.get(Office, user.office_id)
@@ -110,6 +112,7 @@ async def store_alarm(
         data={"level": alarm.level, "mode": alarm.mode, "silent": alarm.silent,
               "room_id": str(room_id) if room_id else None,
               "device_id": str(device.id) if device else None},
+        alarm_snapshot=events.new_alarm_snapshot(alarm, raiser=user, room=room),
     )
     return alarm, event
 

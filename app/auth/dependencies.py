@@ -5,6 +5,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import service
+from app.auth.grants import RestGrants
 from app.auth.models import User
 from app.auth.service import Principal
 from app.db import SessionDep
@@ -32,9 +33,13 @@ Documented = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 async def get_principal(request: Request, session: SessionDep, _: Documented) -> Principal:
+    token = bearer_token(request)
+    grants: RestGrants | None = getattr(request.app.state, "rest_grants", None)
+    if grants is not None and (principal := await grants.principal(session, token)) is not None:
+        return principal
     settings = request.app.state.settings
     return await service.authenticate(
-        session, token=bearer_token(request), key=settings.signing_key,
+        session, token=token, key=settings.signing_key,
         device_idle=timedelta(days=settings.device_token_idle_days),
     )
 

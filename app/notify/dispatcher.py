@@ -9,15 +9,17 @@ runs out (a text may then go twice, never zero times).
 import asyncio
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, event, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.alarm import events
 from app.alarm.models import OPEN_STATUSES, Alarm
 from app.config import Settings
-from app.db import commit, utcnow
+from app.db import after_commit, begin_read_only, commit, utcnow
 from app.notify import service
 from app.notify.models import (
     ACCEPTED,
@@ -29,6 +31,8 @@ from app.notify.models import (
     channel_of,
 )
 from app.notify.twilio import Outcome, TwilioSender
+from app.push import models as push_models
+from app.push.models import PushMessage
 from app.push.outbox import PushOutbox
 from app.realtime.bus import cancel_quietly
 
@@ -44,6 +48,38 @@ BACKOFF_CAP_S = 30.0
 def backoff(attempt: int) -> float:
     """Exponential with full jitter: 1, 2, 4, … s (capped), times a random 0.5 to 1.5."""
     return min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+
+
+# The session.info key of the dispatcher's `wake_after_commit` (set by create_app).
+SESSION_KEY = "dispatcher"
+_OUTBOXES = (Notification, PushMessage)
+
+
+def _wake_after_commit(session: Session) -> None:
+    wake = session.info.get(SESSION_KEY)
+    if wake is not None and wake not in session.info.get("after_commit", ()):
+        after_commit(session, wake)  # type: ignore[arg-type]
+
+
+@event.listens_for(Session, "after_flush")
+def _note_outbox_rows(session: Session, _context: Any) -> None:
+    """A transaction that writes a text, a call or a push wakes the dispatcher once it has
+    committed; any other commit leaves it to its poll."""
+    if any(isinstance(obj, _OUTBOXES) for obj in session.new):
+        _wake_after_commit(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_outbox_statements(state: ORMExecuteState) -> None:
+    mapper = state.bind_mapper
+    if (state.is_insert or state.is_update) and mapper is not None \
+            and mapper.class_ in _OUTBOXES:
+        _wake_after_commit(state.session)
+
+
+def _notification_due(now: datetime) -> ColumnElement[bool]:
+    return or_(and_(Notification.status == PENDING, Notification.next_attempt_at <= now),
+               and_(Notification.status == SENDING, Notification.lease_until < now))
 
 
 class Dispatcher:
@@ -69,12 +105,24 @@ class Dispatcher:
         self.push.round_coming()
         self._wake.set()
 
+    async def wake_after_commit(self) -> None:
+        """`wake`, as a callback run after the commit of a transaction that wrote an outbox
+        row (`SESSION_KEY`)."""
+        self._wake.set()
+
     async def _run(self) -> None:
+        first = True
         while True:
             try:
-                await self._escalate_due()
-                await self.push.send_due()
-                if self.sender is not None:
+                # One read-only look at all three outboxes; the first round sends regardless,
+                # which also starts the push recorder.
+                escalate, push, texts = (True, True, True) if first else await self._looks()
+                first = False
+                if escalate:
+                    await self._escalate_due()
+                if push:
+                    await self.push.send_due()
+                if texts and self.sender is not None:
                     await self._send_due()
             except Exception:
                 log.exception("notification dispatcher round failed")
@@ -84,15 +132,24 @@ class Dispatcher:
             except TimeoutError:
                 pass
 
-    async def _any(self, query) -> bool:  # type: ignore[no-untyped-def]
-        """A cheap look before taking the event-log lock for real work."""
+    async def _looks(self) -> tuple[bool, bool, bool]:
+        """Whether an escalation is due, a push waits and a text or call is due: one statement
+        in a read-only transaction, so a round with nothing to do never takes SQLite's write
+        lock. A push counts as waiting whatever its due time (the push outbox decides)."""
+        now = utcnow()
+        escalation = select(Alarm.id).where(Alarm.next_escalation_at <= now,
+                                            Alarm.status.in_(OPEN_STATUSES))
+        pushes = select(PushMessage.id).where(PushMessage.status.in_((push_models.PENDING,
+                                                                      push_models.SENDING)))
+        texts = select(Notification.id).where(_notification_due(now))
         async with self.sessionmaker() as session:
-            return (await session.scalar(query.limit(1))) is not None
+            await begin_read_only(session)
+            row = (await session.execute(select(
+                escalation.exists(), pushes.exists(),
+                texts.exists() if self.sender is not None else false()))).one()
+        return bool(row[0]), bool(row[1]), bool(row[2])
 
     async def _escalate_due(self) -> None:
-        due = (Alarm.next_escalation_at <= utcnow(), Alarm.status.in_(OPEN_STATUSES))
-        if not await self._any(select(Alarm.id).where(*due)):
-            return
         async with self.sessionmaker() as session:
             await events.lock_event_log(session)
             alarms = (await session.scalars(
@@ -109,10 +166,7 @@ class Dispatcher:
 
     async def _claim(self) -> list[Notification]:
         now = utcnow()
-        due = or_(and_(Notification.status == PENDING, Notification.next_attempt_at <= now),
-                  and_(Notification.status == SENDING, Notification.lease_until < now))
-        if not await self._any(select(Notification.id).where(due)):
-            return []
+        due = _notification_due(now)
         async with self.sessionmaker() as session:
             await events.lock_event_log(session)
             rows = (await session.scalars(

@@ -155,3 +155,27 @@ async def test_drill_reaches_responders_marked_as_drill(connect, api, org):
     frame = await responder.event("alarm.raised")
     assert frame["alarm"]["mode"] == "drill"
     assert frame["event"]["data"]["mode"] == "drill"
+
+
+async def test_raise_answers_and_sends_the_alarm_as_a_later_read_shows_it(connect, api, org):
+    device = (await api.post("/devices", json={"user_id": org["staff"].id, "kind": "desktop",
+                                               "room_id": org.room["id"]},
+                             headers=org["staff"].headers)).json()
+    responder = await connect(org["responder"].token)
+    raised = [
+        await raise_alarm(api, org["staff"], level="red", room_id=org.room["id"],
+                          location_note="Ved resepsjonen",
+                          position={"lat": 59.91, "lon": 10.75, "accuracy_m": 12}),
+        await api.post("/alarms", json={"level": "yellow", "silent": True},
+                       headers={"Authorization": f"Bearer {device['token']}"}),
+    ]
+    for response in raised:
+        assert response.status_code == 201, response.text
+        answer = response.json()
+        frame = await responder.event("alarm.raised")
+        stored = (await api.get(f"/alarms/{answer['id']}", headers=org["staff"].headers)).json()
+        stored.pop("events")
+        assert answer == frame["alarm"] == stored
+        assert answer["room"] == {"id": org.room["id"], "name": org.room["name"]}
+        assert answer["raised_by"] == {"id": org["staff"].id, "full_name": org["staff"].full_name}
+        assert (answer["responders"], answer["deliveries"], answer["delivered_to"]) == ([], [], 0)
