@@ -108,7 +108,7 @@ class Dispatcher:
     async def wake_after_commit(self) -> None:
         """`wake`, as a callback run after the commit of a transaction that wrote an outbox
         row (`SESSION_KEY`)."""
-        self._wake.set()
+        self.wake()
 
     async def _run(self) -> None:
         first = True
