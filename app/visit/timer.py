@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alarm import events as alarm_events
-from app.db import commit, utcnow
+from app.db import begin_read_only, commit, utcnow
 from app.realtime.bus import cancel_quietly
 from app.visit import service
 from app.visit.models import Visit
@@ -47,7 +47,9 @@ class VisitTimer:
     async def fire_due(self) -> int:
         """Warn and alarm for every visit whose time has run out; returns how many it took."""
         async with self.sessionmaker() as session:
-            # A cheap look first: the lock below orders every event writer.
+            # A cheap look first, which takes no write lock: the lock below orders every
+            # event writer.
+            await begin_read_only(session)
             found = await session.scalar(
                 select(Visit.id).where(service.due_condition(utcnow())).limit(1))
         if found is None:
