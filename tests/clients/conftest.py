@@ -2,6 +2,7 @@
 through the public contract only."""
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import time
@@ -75,10 +76,20 @@ class Site:
         return httpx.AsyncClient(base_url=self.server.api_url, timeout=10)
 
 
-def new_server(tmp_path_factory) -> TryggServer:
+def new_server(tmp_path_factory, **env: str) -> TryggServer:
     data = tmp_path_factory.mktemp("server")
     return TryggServer(f"sqlite+aiosqlite:///{data / 'trygg.db'}", data,
-                       "client-test-secret-" + "x" * 32)
+                       "client-test-secret-" + "x" * 32, **env)
+
+
+@contextlib.asynccontextmanager
+async def serving(server: TryggServer) -> AsyncIterator[Site]:
+    """Start `server` with an office and people; killed afterwards."""
+    await server.start()
+    try:
+        yield await make_site(server)
+    finally:
+        server.kill()
 
 
 async def make_site(server: TryggServer) -> Site:
@@ -106,23 +117,15 @@ async def make_site(server: TryggServer) -> Site:
 @pytest.fixture(scope="module")
 async def site(tmp_path_factory) -> AsyncIterator[Site]:
     """A server shared by one module's tests (which must not stop it)."""
-    server = new_server(tmp_path_factory)
-    await server.start()
-    try:
-        yield await make_site(server)
-    finally:
-        server.kill()
+    async with serving(new_server(tmp_path_factory)) as site:
+        yield site
 
 
 @pytest.fixture
 async def own_site(tmp_path_factory) -> AsyncIterator[Site]:
     """A server of the test's own, which the test may kill and restart."""
-    server = new_server(tmp_path_factory)
-    await server.start()
-    try:
-        yield await make_site(server)
-    finally:
-        server.kill()
+    async with serving(new_server(tmp_path_factory)) as site:
+        yield site
 
 
 @pytest.fixture

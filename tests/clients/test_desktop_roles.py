@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.clients.conftest import TryggServer, make_site
+from tests.clients.conftest import new_server, serving
 from tests.clients.test_desktop import api_get, api_post, screenshot
 
 try:
@@ -22,15 +22,10 @@ pytestmark = pytest.mark.usefixtures("_need_qt")
 @pytest.fixture(scope="module")
 async def site(tmp_path_factory):
     """A server of this module's own, with a short visit grace."""
-    data = tmp_path_factory.mktemp("server")
-    server = TryggServer(f"sqlite+aiosqlite:///{data / 'trygg.db'}", data,
-                         "client-test-secret-" + "x" * 32,
-                         TRYGG_ENVIRONMENT="test", TRYGG_VISIT_GRACE_OVERRIDE_S=str(GRACE_S))
-    await server.start()
-    try:
-        yield await make_site(server)
-    finally:
-        server.kill()
+    server = new_server(tmp_path_factory, TRYGG_ENVIRONMENT="test",
+                        TRYGG_VISIT_GRACE_OVERRIDE_S=str(GRACE_S))
+    async with serving(server) as site:
+        yield site
 
 
 def test_red_alarm_offers_the_missing_role_first_and_the_answer_is_stored_with_its_role(

@@ -22,6 +22,12 @@ def _old_cyclic_garbage() -> weakref.ref:
     return ref
 
 
+async def _freed(ref: weakref.ref) -> None:
+    async with asyncio.timeout(5):
+        while ref() is not None:
+            await asyncio.sleep(0.05)
+
+
 async def test_full_collections_wait_for_a_quiet_moment_and_then_run():
     busy_until = [time.monotonic() + 1.0]
     collector = Collector(lambda: busy_until[0] if time.monotonic() < busy_until[0]
@@ -33,9 +39,7 @@ async def test_full_collections_wait_for_a_quiet_moment_and_then_run():
         ref = _old_cyclic_garbage()
         await asyncio.sleep(0.8)  # still routing: no full collection yet
         assert collector.collections == 0
-        async with asyncio.timeout(5):
-            while ref() is not None:
-                await asyncio.sleep(0.05)
+        await _freed(ref)
         assert collector.collections >= 1
     finally:
         await collector.stop()
@@ -47,9 +51,7 @@ async def test_a_full_collection_runs_at_the_latest_after_the_longest_wait():
     collector.start()
     try:
         ref = _old_cyclic_garbage()
-        async with asyncio.timeout(5):
-            while ref() is not None:
-                await asyncio.sleep(0.05)
+        await _freed(ref)
         assert collector.collections >= 1
     finally:
         await collector.stop()
