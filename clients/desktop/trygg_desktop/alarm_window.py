@@ -47,6 +47,16 @@ def _local_time(stamp: str) -> str:
         return str(stamp)
 
 
+
+def text_label(widget: QWidget, size: int, *, bold: bool = False) -> QLabel:
+    """A word-wrapped label in `widget`'s font at `size` points."""
+    label = QLabel(wordWrap=True)
+    font = QFont(widget.font())
+    font.setPointSize(size)
+    font.setBold(bold)
+    label.setFont(font)
+    return label
+
 class AlarmCard(QFrame):
     coming_clicked = Signal(str, str)  # alarm id, role
     dismissed = Signal(str)
@@ -62,15 +72,9 @@ class AlarmCard(QFrame):
         self.armed: str | None = None
         self.disarm_timer = QTimer(self, singleShot=True, interval=SWITCH_ARM_MS)
         self.disarm_timer.timeout.connect(self._disarm)
-        self.title = QLabel(wordWrap=True)
-        title_font = QFont(self.font())
-        title_font.setPointSize(18)
-        title_font.setBold(True)
-        self.title.setFont(title_font)
-        self.details = QLabel(wordWrap=True)
-        details_font = QFont(self.font())
-        details_font.setPointSize(12)
-        self.details.setFont(details_font)
+        self.title = text_label(self, 18, bold=True)
+        self.details = text_label(self, 12)
+        details_font = self.details.font()
         self.state = QLabel(wordWrap=True)
         state_font = QFont(self.font())
         state_font.setPointSize(13)

@@ -6,8 +6,9 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
+from trygg_desktop.alarm_window import text_label
 from trygg_desktop.i18n import Texts
 from trygg_desktop.status import GREEN
 
@@ -66,15 +67,8 @@ class VisitWarning(QWidget):
         self.setMinimumWidth(420)
         self.setObjectName("visitWarning")
         self.setStyleSheet("#visitWarning { background: #ffb020; } QLabel { color: #000000; }")
-        self.title = QLabel(wordWrap=True)
-        title_font = QFont(self.font())
-        title_font.setPointSize(18)
-        title_font.setBold(True)
-        self.title.setFont(title_font)
-        self.text = QLabel(wordWrap=True)
-        text_font = QFont(self.font())
-        text_font.setPointSize(13)
-        self.text.setFont(text_font)
+        self.title = text_label(self, 18, bold=True)
+        self.text = text_label(self, 13)
         self.safe = QPushButton(tr("visit_check_in"))
         self.safe.setMinimumHeight(84)
         safe_font = QFont(self.font())
